@@ -19,7 +19,7 @@
 #define XLB_MAX_VIPS 512		/* VIPs per LB host = rings = VIP stat rows */
 #endif
 #ifndef XLB_MAX_REALS
-#define XLB_MAX_REALS 4096		/* real slots; index 0 is reserved for "none" */
+#define XLB_MAX_REALS 65536		/* (VIP, real) pairs; index 0 is reserved for "none" */
 #endif
 #ifndef XLB_MAX_FLOWS
 #define XLB_MAX_FLOWS 262144		/* flow LRU entries (userspace may resize before load) */
