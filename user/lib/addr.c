@@ -252,11 +252,14 @@ int xlb_vip_parse(const char *s, struct xlb_vip_key *out, char *err, size_t errl
 	} else {
 		size_t colons = 0;
 
-		/* The address ends at the first ':' or '/'; two ':' mean unbracketed IPv6. */
+		/*
+		 * The address ends at the first ':' or '/'; two ':' after
+		 * something that is not an IPv4 address mean unbracketed IPv6.
+		 */
 		end = s + strcspn(s, ":/");
 		for (p = s; *p && *p != '/'; p++)
 			colons += *p == ':';
-		if (colons >= 2) {
+		if (colons >= 2 && !pton(s, (size_t)(end - s), AF_INET, &k.addr)) {
 			const char *last = s, *slash = strchr(s, '/');
 			size_t alen;
 
