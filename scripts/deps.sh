@@ -8,9 +8,9 @@ set -euo pipefail
 PKGS=(
 	# build
 	clang llvm gcc make pkg-config libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
-	libxxhash-dev libjansson-dev
+	libxxhash-dev libjansson-dev libcurl4-openssl-dev
 	# run and test
-	iproute2 ethtool xdp-tools socat nginx-light curl procps util-linux
+	iproute2 ethtool xdp-tools socat nginx-light curl procps util-linux openssl
 )
 
 missing=()
