@@ -21,6 +21,9 @@
  * u32 table entry on every probe. Here each real keeps its current position
  * and advances it by one add and a conditional subtract, and "slot taken" is
  * a bitmap (8 KiB for M = 65537, so it stays in L1) rather than the table.
+ * The last ~sqrt(M) free slots, which would cost most of the probes, are
+ * found from a list of free slots instead (claim_from_list). Both give the
+ * textbook table exactly; tests/unit/test_maglev checks that.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,6 +47,7 @@ struct mg_real {
 	__u32 index;
 	__u32 pos;			/* next slot of its permutation to try */
 	__u32 skip;
+	__u32 inv;			/* skip^-1 mod M, for the tail phase */
 	__u64 credit;			/* accumulated weight, < largest weight between rounds */
 };
 
@@ -52,7 +56,24 @@ struct xlb_maglev_scratch {
 	size_t reals_cap;
 	__u64 *taken;			/* bitmap of claimed slots */
 	size_t taken_cap;		/* in 64-bit words */
+	__u32 *free_slots;		/* free slots in the tail phase */
+	size_t free_cap;
 };
+
+/*
+ * Free slots left when the tail phase starts (see claim_from_list): ceil(sqrt(M)),
+ * where scanning E free slots per turn costs about what ~M/E bitmap probes do.
+ * tests/bench/bench_maglev measured sqrt(M)/2 .. 1.5 sqrt(M) as equally good
+ * and 3 sqrt(M) as 25% slower.
+ */
+static __u32 mg_tail_len(__u32 m)
+{
+	__u32 t = 1;
+
+	while ((__u64)t * t < m)
+		t++;
+	return t;
+}
 
 bool xlb_maglev__m_valid(__u32 m)
 {
@@ -90,6 +111,7 @@ void xlb_maglev_scratch__free(struct xlb_maglev_scratch *s)
 		return;
 	free(s->reals);
 	free(s->taken);
+	free(s->free_slots);
 	free(s);
 }
 
@@ -112,6 +134,14 @@ static int scratch_reserve(struct xlb_maglev_scratch *s, size_t n, __u32 m)
 			return -ENOMEM;
 		s->taken = p;
 		s->taken_cap = words;
+	}
+	if (mg_tail_len(m) > s->free_cap) {
+		void *p = realloc(s->free_slots, mg_tail_len(m) * sizeof(*s->free_slots));
+
+		if (!p)
+			return -ENOMEM;
+		s->free_slots = p;
+		s->free_cap = mg_tail_len(m);
 	}
 	return 0;
 }
@@ -185,10 +215,82 @@ static int cmp_real(const void *a, const void *b)
 	return memcmp(x->id, y->id, sizeof(x->id));
 }
 
-static void fill(struct mg_real *rs, size_t k, __u32 wmax, __u32 m, __u64 *taken,
-		 __u32 *table)
+/* skip^-1 mod m (m prime, 0 < skip < m), by the extended Euclidean algorithm. */
+static __u32 inverse_mod(__u32 skip, __u32 m)
 {
-	__u32 filled = 0;
+	__s64 t = 0, nt = 1, r = m, nr = skip;
+
+	while (nr) {
+		__s64 q = r / nr, tmp;
+
+		tmp = t - q * nt; t = nt; nt = tmp;
+		tmp = r - q * nr; r = nr; nr = tmp;
+	}
+	return (__u32)(t < 0 ? t + m : t);
+}
+
+/* x mod m for x < 2^64 (Barrett: mu = floor(2^64 / m)), without a division. */
+static inline __u32 mod_m(__u64 x, __u32 m, __u64 mu)
+{
+	__u64 q = (__u64)(((unsigned __int128)x * mu) >> 64);
+	__u64 r = x - q * m;
+
+	return (__u32)(r >= m ? r - m : r);
+}
+
+/*
+ * Tail phase: once few slots are free, a real's next free slot costs ~M/E
+ * probes of the bitmap (E free slots), and the last few percent of slots
+ * would take most of the build (the probes add up to ~M ln M, most of them
+ * near the end). With E small it is cheaper to ask, for each free slot e, how
+ * many steps of the real's permutation lie between its position and e:
+ * (e - pos) * skip^-1 mod M. The free slot with the fewest steps is exactly
+ * the one the probe loop would reach first, so the table is the same.
+ */
+static __u32 claim_from_list(struct mg_real *r, __u32 *free_slots, __u32 *nfree, __u32 m,
+			     __u64 mu)
+{
+	__u32 pos = r->pos, best_d = ~0u, best_q = 0, slot;
+
+	for (__u32 q = 0; q < *nfree; q++) {
+		__u32 e = free_slots[q];
+		__u32 diff = e >= pos ? e - pos : e + m - pos;
+		__u32 d = mod_m((__u64)diff * r->inv, m, mu);
+
+		if (d < best_d) {
+			best_d = d;
+			best_q = q;
+		}
+	}
+	slot = free_slots[best_q];
+	free_slots[best_q] = free_slots[--*nfree];
+	return slot;
+}
+
+/* The free slots, ascending, from the bitmap (bits past m are never free). */
+static __u32 list_free(const __u64 *taken, __u32 m, __u32 *out)
+{
+	__u32 n = 0;
+
+	for (__u32 w = 0; w < (m + 63) / 64; w++) {
+		__u64 f = ~taken[w];
+
+		if ((__u64)w * 64 + 64 > m)
+			f &= (1ULL << (m - w * 64)) - 1;
+		while (f) {
+			out[n++] = w * 64 + (__u32)__builtin_ctzll(f);
+			f &= f - 1;
+		}
+	}
+	return n;
+}
+
+static void fill(struct mg_real *rs, size_t k, __u32 wmax, __u32 m,
+		 struct xlb_maglev_scratch *s, __u32 *table)
+{
+	__u64 *taken = s->taken, mu = ~0ULL / m;
+	__u32 filled = 0, tail = mg_tail_len(m), nfree = 0;
+	bool in_tail = false;
 
 	memset(taken, 0, ((size_t)m + 63) / 64 * sizeof(*taken));
 	for (;;) {
@@ -201,14 +303,24 @@ static void fill(struct mg_real *rs, size_t k, __u32 wmax, __u32 m, __u64 *taken
 				continue;
 			r->credit -= wmax;
 
-			pos = r->pos;
 			skip = r->skip;
-			while (taken[pos >> 6] & (1ULL << (pos & 63))) {
-				pos += skip;
-				if (pos >= m)
-					pos -= m;
+			if (m - filled > tail) {
+				pos = r->pos;
+				while (taken[pos >> 6] & (1ULL << (pos & 63))) {
+					pos += skip;
+					if (pos >= m)
+						pos -= m;
+				}
+				taken[pos >> 6] |= 1ULL << (pos & 63);
+			} else {
+				if (!in_tail) {
+					nfree = list_free(taken, m, s->free_slots);
+					for (size_t q = 0; q < k; q++)
+						rs[q].inv = inverse_mod(rs[q].skip, m);
+					in_tail = true;
+				}
+				pos = claim_from_list(r, s->free_slots, &nfree, m, mu);
 			}
-			taken[pos >> 6] |= 1ULL << (pos & 63);
 			table[pos] = r->index;
 			pos += skip;
 			if (pos >= m)
@@ -285,7 +397,7 @@ int xlb_maglev__build_scratch(const struct xlb_maglev_real *reals, size_t n, __u
 			table_out[i] = XLB_REAL_NONE;
 		goto out;
 	}
-	fill(rs, k, wmax, m, s->taken, table_out);
+	fill(rs, k, wmax, m, s, table_out);
 out:
 	if (s != scratch)
 		xlb_maglev_scratch__free(s);
