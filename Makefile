@@ -33,7 +33,7 @@ BPF_CFLAGS := -O2 -g -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
 CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	      -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(OUTPUT) -MMD -MP
-LDLIBS     := -lxdp -lbpf -lelf -lz -ljansson -lxxhash -lcurl -lm
+LDLIBS     := -lxdp -lbpf -lelf -lz -ljansson -lxxhash -lcurl -lmicrohttpd -lm
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))

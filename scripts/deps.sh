@@ -8,9 +8,10 @@ set -euo pipefail
 PKGS=(
 	# build
 	clang llvm gcc make pkg-config libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
-	libxxhash-dev libjansson-dev libcurl4-openssl-dev
+	libxxhash-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev
 	# run and test
 	iproute2 ethtool xdp-tools socat nginx-light curl procps util-linux openssl
+	prometheus	# promtool checks /metrics; lab tests scrape with a real server
 )
 
 missing=()
@@ -35,6 +36,10 @@ fi
 # their own nginx inside namespaces, so keep the packaged one stopped.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q nginx 2>/dev/null; then
 	systemctl stop nginx || true
+fi
+# Likewise Debian's prometheus starts a server on :9090; tests run their own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q prometheus 2>/dev/null; then
+	systemctl stop prometheus || true
 fi
 
 if [ "$(id -u)" = 0 ] && ! mountpoint -q /sys/fs/bpf; then

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internals shared by metrics.c (map reads, rendering), metrics_flows.c
+ * (flow-table sampling) and metrics_http.c (server). Not for other users.
+ */
+#ifndef XLB_METRICS_PRIV_H
+#define XLB_METRICS_PRIV_H
+
+#include <time.h>
+
+#include "metrics.h"
+
+struct xlb_metrics {
+	struct xlb_metrics_maps maps;
+	struct xlb_metrics_opts opts;
+	int ncpus;			/* libbpf_num_possible_cpus() */
+	bool no_batch;			/* kernel refused BPF_MAP_LOOKUP_BATCH: per key only */
+
+	/* max_entries and kernel name of each map (0 / "" when absent) */
+	__u32 stats_max, vip_max, real_max, flows_max;
+	char stats_name[16], vip_name[16], real_name[16], flows_name[16];
+
+	/* per-render sums, indexed by row */
+	__u64 *stat_sum;		/* [stats_max] */
+	bool *stat_ok;			/* [stats_max]: row read */
+	struct xlb_vip_stats *vip_sum;	/* [vip_max] */
+	struct xlb_real_stats *real_sum;	/* [real_max] */
+	bool *vip_ok, *real_ok;		/* row read this render */
+
+	/* scratch for lookups: keys and per-CPU values of one batch */
+	__u32 *idx;			/* wanted indices */
+	size_t idx_cap;
+	void *vals;
+	size_t vals_sz;
+	__u32 *keys;
+
+	/* flow sampling (metrics_flows.c) */
+	__u64 *active;			/* [vip_max] active flows per VIP, last sample */
+	__u64 flow_entries;		/* entries seen by the last sample */
+	__u64 flow_sample_ns;		/* CLOCK_MONOTONIC of the last sample; 0 = none */
+	double flow_sample_s;		/* its duration */
+	void *fkeys, *fvals;		/* batch buffers */
+	__u32 fchunk;			/* entries per batch */
+
+	double render_s;		/* duration of the last render */
+	size_t size_hint;		/* length of the last scrape, to reserve up front */
+	struct xlb_prom scratch;	/* label escaping */
+	struct xlb_prom labels;		/* escaped label sets of one render */
+};
+
+static inline __u64 xlb_metrics_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int xlb_metrics_flows_init(struct xlb_metrics *m);
+void xlb_metrics_flows_free(struct xlb_metrics *m);
+
+#endif /* XLB_METRICS_PRIV_H */
