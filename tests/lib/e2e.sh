@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# Helpers shared by the end-to-end tests (tests/e2e/test_*.sh), sourced after
+# being root is checked. Each test file gets its own lab prefix ("xt<pid>"),
+# so its namespaces, pins and run files are its own and `lab down` from the
+# exit trap removes exactly them, whatever way the file ends.
+#
+#   e2e_lab_up [lab.sh up options]      # lab up + teardown registered + env
+#   e2e_xlbd [--lb N]                   # xlbd on an LB (stopped at teardown)
+#   ctl [--lb N] VERB ...               # xlbctl against that xlbd
+#   client [--node cN] MODE ...         # tests/lib/xlbt_client.py in a client
+#   jget JSON EXPR                      # a value out of JSON (python3)
+
+XLB_ROOT=${XLB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+cd "$XLB_ROOT"
+# shellcheck source=tests/lib/testlib.sh
+. "$XLB_ROOT/tests/lib/testlib.sh"
+
+export BIN=${BIN:-build/bin}
+case $BIN in /*) ;; *) BIN=$XLB_ROOT/$BIN ;; esac
+export XLB_LAB_PREFIX=${XLB_LAB_PREFIX:-xt$(($$ % 10000000))}
+LAB=$XLB_ROOT/scripts/lab.sh
+CLIENT_PY=$XLB_ROOT/tests/lib/xlbt_client.py
+
+# e2e_missing BIN...: prints the binaries (of build/bin) not built yet.
+e2e_missing() {
+	local b out=()
+	for b in "$@"; do [ -x "$BIN/$b" ] || out+=("$b"); done
+	echo "${out[*]}"
+}
+
+# e2e_require_file: skips the whole file unless root and the base tools exist.
+e2e_require_file() {
+	if [ "$(id -u)" != 0 ]; then t_skip "needs root (netns, XDP)"; t_finish; fi
+	local t
+	for t in ip ethtool nginx socat curl python3 nsenter; do
+		command -v "$t" >/dev/null || { t_skip "needs $t (make deps)"; t_finish; }
+	done
+}
+
+# e2e_need_bins BIN...: skips the current case unless they are built.
+e2e_need_bins() {
+	local m
+	m=$(e2e_missing "$@")
+	[ -z "$m" ] || t_skip "not built yet: $m"
+}
+
+e2e_lab_up() {
+	t_on_exit "'$LAB' down"
+	QUIET=1 "$LAB" up "$@" || return 1
+	eval "$("$LAB" env)"
+}
+
+e2e_xlbd() {
+	QUIET=1 "$LAB" xlbd "$@"
+}
+
+ctl() { "$LAB" ctl "$@"; }
+
+client() {
+	local node=c1
+	if [ "${1:-}" = --node ]; then node=$2; shift 2; fi
+	"$LAB" exec "$node" python3 "$CLIENT_PY" "$@"
+}
+
+# jget JSON EXPR: evaluates a python expression on the parsed JSON `j`.
+jget() {
+	python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# chi2 "o1 o2 ..." "w1 w2 ...": Pearson's chi-square of observed counts
+# against shares proportional to the weights.
+chi2() {
+	python3 - "$1" "$2" <<'EOF'
+import sys
+o = [float(x) for x in sys.argv[1].split()]
+w = [float(x) for x in sys.argv[2].split()]
+n, tw = sum(o), sum(w)
+print(round(sum((oi - n * wi / tw) ** 2 / (n * wi / tw) for oi, wi in zip(o, w)), 3))
+EOF
+}
