@@ -232,7 +232,8 @@ static void test_addr_good(void)
 		ASSERT_OK(xlb_addr_format(&a, fam, out, sizeof(out)), "format");
 		ASSERT_STR_EQ(out, addr_good[i].canon ? addr_good[i].canon : addr_good[i].in,
 			      "formatted");
-		ASSERT_OK(xlb_addr_parse(out, 0, &a, NULL, err, sizeof(err)), "reparse, NULL family");
+		ASSERT_OK(xlb_addr_parse(out, 0, &a, NULL, err, sizeof(err)),
+			  "reparse, NULL family_out");
 		ASSERT_MEM_EQ(&a, sizeof(a), &want, sizeof(want), "round trip");
 	}
 }

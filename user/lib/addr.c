@@ -193,8 +193,8 @@ static int parse_port_proto(const char *s, const char *p, __u16 *port, __u8 *pro
 	for (const char *d = p; d < q; d++)
 		v = v * 10 + (unsigned long)(*d - '0');
 	if (v > 65535)
-		return fail(err, errlen, "VIP", s, "port %lu out of range (0-65535, 0 = every port)",
-			    v);
+		return fail(err, errlen, "VIP", s,
+			    "port %lu out of range (0-65535, 0 = every port)", v);
 
 	if (*q != '/') {
 		if (!*q)
@@ -241,9 +241,9 @@ int xlb_vip_parse(const char *s, struct xlb_vip_key *out, char *err, size_t errl
 				    "(expected %s)", VIP_FORMS);
 		if (!pton(s + 1, (size_t)(end - s - 1), AF_INET6, &k.addr)) {
 			if (pton(s + 1, (size_t)(end - s - 1), AF_INET, &k.addr))
-				return fail(err, errlen, "VIP", s, "brackets are for IPv6 addresses "
-					    "only; write an IPv4 VIP as ADDR:PORT/PROTO, e.g. "
-					    "198.18.0.10:80/tcp");
+				return fail(err, errlen, "VIP", s,
+					    "brackets are for IPv6 addresses only; write an IPv4 "
+					    "VIP as ADDR:PORT/PROTO, e.g. 198.18.0.10:80/tcp");
 			return fail(err, errlen, "VIP", s, "\"%.*s\" is not an IPv6 address "
 				    "(expected %s)", (int)(end - s - 1), s + 1, VIP_FORMS);
 		}
@@ -269,8 +269,9 @@ int xlb_vip_parse(const char *s, struct xlb_vip_key *out, char *err, size_t errl
 			/* Suggest the bracketed form of what they probably meant. */
 			alen = (size_t)(last - s);
 			if (pton(s, alen, AF_INET6, &k.addr) && slash)
-				return fail(err, errlen, "VIP", s, "an IPv6 address needs brackets: "
-					    "[%.*s]%s", (int)alen, s, last);
+				return fail(err, errlen, "VIP", s,
+					    "an IPv6 address needs brackets: [%.*s]%s",
+					    (int)alen, s, last);
 			return fail(err, errlen, "VIP", s, "an IPv6 address needs brackets "
 				    "(expected %s)", VIP_FORMS);
 		}

@@ -48,7 +48,7 @@ struct mg_real {
 	__u32 pos;			/* next slot of its permutation to try */
 	__u32 skip;
 	__u32 inv;			/* skip^-1 mod M, for the tail phase */
-	__u64 credit;			/* accumulated weight, < largest weight between rounds */
+	__u64 credit;			/* accumulated weight; < largest weight between rounds */
 };
 
 struct xlb_maglev_scratch {
@@ -223,8 +223,12 @@ static __u32 inverse_mod(__u32 skip, __u32 m)
 	while (nr) {
 		__s64 q = r / nr, tmp;
 
-		tmp = t - q * nt; t = nt; nt = tmp;
-		tmp = r - q * nr; r = nr; nr = tmp;
+		tmp = t - q * nt;
+		t = nt;
+		nt = tmp;
+		tmp = r - q * nr;
+		r = nr;
+		nr = tmp;
 	}
 	return (__u32)(t < 0 ? t + m : t);
 }

@@ -24,9 +24,9 @@
 
 /* One real as Maglev sees it. */
 struct xlb_maglev_real {
-	union xlb_addr addr;		/* identity: address, network order (IPv4: v4, rest ignored) */
-	__u32 weight;			/* relative share of slots; 0 = no slots (drained/down) */
-	__u32 index;			/* value written to its slots; must not be XLB_REAL_NONE */
+	union xlb_addr addr;		/* identity, network order; IPv4: v4 only */
+	__u32 weight;			/* relative share of slots; 0 = none (drained/down) */
+	__u32 index;			/* value of its slots; not XLB_REAL_NONE */
 	__u8 family;			/* enum xlb_family: XLB_AF_INET or XLB_AF_INET6 */
 	__u8 pad[3];			/* ignored */
 };
