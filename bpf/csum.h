@@ -35,10 +35,17 @@ static __always_inline __sum16 csum_finish(__u64 sum)
 	return (__sum16)~csum_fold(sum);
 }
 
+/*
+ * 32-bit words read for summing. may_alias: a header is often summed right
+ * after being written through its struct fields, and without it clang's
+ * type-based alias analysis may move these loads above those stores.
+ */
+typedef __u32 __attribute__((__may_alias__)) xlb_csum_word_t;
+
 /* Adds n 32-bit words at p (n is a compile-time constant: unrolled). */
 static __always_inline __u64 csum_add_words(__u64 sum, const void *p, int n)
 {
-	const __u32 *w = p;
+	const xlb_csum_word_t *w = p;
 
 #pragma unroll
 	for (int i = 0; i < n; i++)

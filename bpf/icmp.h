@@ -39,17 +39,17 @@ static __always_inline int reply_echo_v4(struct ethhdr *eth, struct iphdr *iph,
 					 struct icmphdr *icmph)
 {
 	__be32 addr = iph->saddr;
-	__be16 old;
 
 	swap_macs(eth);
 	iph->saddr = iph->daddr;
 	iph->daddr = addr;
-	old = *(__be16 *)&iph->ttl;	/* ttl and protocol share a word */
+	/* The 16-bit words changed: ttl|protocol and type|code (values, not re-reads). */
+	csum_replace2(&iph->check, bpf_htons((iph->ttl << 8) | iph->protocol),
+		      bpf_htons((XLB_OUTER_TTL << 8) | iph->protocol));
 	iph->ttl = XLB_OUTER_TTL;
-	csum_replace2(&iph->check, old, *(__be16 *)&iph->ttl);
-	old = *(__be16 *)icmph;		/* type and code */
+	csum_replace2(&icmph->checksum, bpf_htons((ICMP_ECHO << 8) | icmph->code),
+		      bpf_htons((ICMP_ECHOREPLY << 8) | icmph->code));
 	icmph->type = ICMP_ECHOREPLY;
-	csum_replace2(&icmph->checksum, old, *(__be16 *)icmph);
 	return XDP_TX;
 }
 
@@ -57,15 +57,15 @@ static __always_inline int reply_echo_v6(struct ethhdr *eth, struct ipv6hdr *ip6
 					 struct icmp6hdr *icmp6h)
 {
 	struct in6_addr addr = ip6h->saddr;
-	__be16 old;
 
 	swap_macs(eth);
 	ip6h->saddr = ip6h->daddr;
 	ip6h->daddr = addr;
 	ip6h->hop_limit = XLB_OUTER_TTL;	/* not covered by any checksum */
-	old = *(__be16 *)icmp6h;
+	csum_replace2(&icmp6h->icmp6_cksum,
+		      bpf_htons((ICMPV6_ECHO_REQUEST << 8) | icmp6h->icmp6_code),
+		      bpf_htons((ICMPV6_ECHO_REPLY << 8) | icmp6h->icmp6_code));
 	icmp6h->icmp6_type = ICMPV6_ECHO_REPLY;
-	csum_replace2(&icmp6h->icmp6_cksum, old, *(__be16 *)icmp6h);
 	return XDP_TX;
 }
 
