@@ -64,6 +64,47 @@ client() {
 	"$LAB" exec "$node" python3 "$CLIENT_PY" "$@"
 }
 
+# e2e_vip VIP [add-vip options...] -- REAL[=WEIGHT]...: a VIP with its reals,
+# removed again when the case ends.
+e2e_vip() {
+	local vip=$1 opts=() r
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+	[ "${1:-}" = -- ] && shift
+	ctl add-vip "$vip" "${opts[@]}" >/dev/null
+	t_defer "'$LAB' ctl del-vip '$vip'"
+	for r in "$@"; do
+		if [[ $r == *=* ]]; then
+			ctl add-real "$vip" "${r%%=*}" --weight "${r#*=}" >/dev/null
+		else
+			ctl add-real "$vip" "$r" >/dev/null
+		fi
+	done
+}
+
+# real_addrs 4|6 [N]: the addresses of reals 1..N (default all), one line.
+real_addrs() {
+	local fam=$1 n=${2:-$LAB_REALS} i out=()
+	for ((i = 1; i <= n; i++)); do eval "out+=(\"\$LAB_R${i}_$fam\")"; done
+	echo "${out[*]}"
+}
+
+# counts_of JSON: the per-real counts of a client summary as "r1=N r2=N ...".
+counts_of() {
+	jget "$1" '" ".join("%s=%d" % kv for kv in sorted(j["counts"].items()))'
+}
+
+# count_list JSON N: the counts of r1..rN as "n1 n2 ...", 0 for absent reals.
+count_list() {
+	jget "$1" '" ".join(str(j["counts"].get("r%d" % i, 0)) for i in range(1, '"$2"' + 1))'
+}
+
+# decap_count NODE FIELD: a counter of xlb-decap on a real (0 if unknown).
+decap_count() {
+	"$LAB" exec "$1" "$BIN/xlb-decap" status 2>/dev/null |
+		awk -v f="$2" '$1 == f {print $2; found = 1} END {if (!found) print 0}'
+}
+
 # jget JSON EXPR: evaluates a python expression on the parsed JSON `j`.
 jget() {
 	python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
