@@ -469,6 +469,9 @@ static int verify_l4(const uint8_t *l3, uint8_t proto, const uint8_t *b, size_t 
 {
 	uint32_t sum;
 
+	/* A quote holds the start of the L4 header only (RFC 792: 8 bytes). */
+	if (quoted && proto != P_IPIP && proto != P_IPV6)
+		return 0;
 	switch (proto) {
 	case P_IPIP:
 	case P_IPV6:
@@ -476,8 +479,6 @@ static int verify_l4(const uint8_t *l3, uint8_t proto, const uint8_t *b, size_t 
 	case P_TCP:
 		if (len < 20)
 			VFAIL("TCP header truncated (%zu bytes)", len);
-		if (quoted)
-			return 0;
 		sum = pkt_csum_add(pseudo_sum(l3, P_TCP, len), b, len);
 		if (pkt_csum_fold(sum))
 			VFAIL("bad TCP checksum 0x%04x", get16(b + 16));
@@ -485,8 +486,6 @@ static int verify_l4(const uint8_t *l3, uint8_t proto, const uint8_t *b, size_t 
 	case P_UDP:
 		if (len < 8)
 			VFAIL("UDP header truncated (%zu bytes)", len);
-		if (quoted)
-			return 0;
 		if (get16(b + 4) != len)
 			VFAIL("UDP length %u, %zu bytes present", get16(b + 4), len);
 		if (get16(b + 6) == 0 && (l3[0] >> 4) == 6)
@@ -503,8 +502,6 @@ static int verify_l4(const uint8_t *l3, uint8_t proto, const uint8_t *b, size_t 
 	case P_ICMPV6:
 		if (len < 8)
 			VFAIL("ICMP header truncated (%zu bytes)", len);
-		if (quoted)
-			return 0;
 		sum = pkt_csum_add(proto == P_ICMPV6 ? pseudo_sum(l3, P_ICMPV6, len) : 0, b, len);
 		if (pkt_csum_fold(sum))
 			VFAIL("bad ICMP%s checksum 0x%04x", proto == P_ICMPV6 ? "v6" : "",
@@ -645,7 +642,8 @@ void pkt_encap(struct pkt *out, const struct pkt *in, const struct pkt_encap *e)
 			.next = e->gue ? P_UDP : (inner_ver == 4 ? P_IPIP : P_IPV6),
 		});
 	if (e->gue)
-		pkt_udp(out, &(struct pkt_udp){ .sport = e->gue_sport, .dport = e->gue_dport });
+		pkt_udp(out, &(struct pkt_udp){ .sport = e->gue_sport, .dport = e->gue_dport,
+						 .no_csum = e->gue_no_csum });
 	pkt_payload_l3(out, in, 0);
 	pkt_finish(out);
 }

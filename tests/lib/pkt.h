@@ -190,6 +190,7 @@ struct pkt_encap {
 	uint16_t gue_sport;	/* host order */
 	uint16_t gue_dport;	/* host order */
 	bool keep_vlan;		/* copy the input's 802.1Q tag */
+	bool gue_no_csum;	/* outer UDP checksum 0 (inner IPv4 UDP without checksum) */
 };
 
 /* Traffic class (v6) or TOS (v4) of the packet's first IP header. */
