@@ -858,8 +858,10 @@ static void render_info(struct xlb_metrics *m, const struct xlb_metrics_model *m
 		l[0] = (struct xlb_prom_label){ "map", m->flows_name[0] ? m->flows_name : "xlb_flows" };
 		xlb_prom__sample_u64(out, "xlb_map_entries", l, 1, m->flow_entries);
 	}
-	xlb_prom__family(out, "xlb_map_max_entries", XLB_PROM_GAUGE,
-			 "Capacity (max_entries) of the maps xlb reads");
+	if (m->maps.stats_fd >= 0 || m->maps.vip_stats_fd >= 0 || m->maps.real_stats_fd >= 0 ||
+	    m->maps.flows_fd >= 0)
+		xlb_prom__family(out, "xlb_map_max_entries", XLB_PROM_GAUGE,
+				 "Capacity (max_entries) of the maps xlb reads");
 	if (m->maps.stats_fd >= 0) {
 		l[0] = (struct xlb_prom_label){ "map", m->stats_name };
 		xlb_prom__sample_u64(out, "xlb_map_max_entries", l, 1, m->stats_max);
