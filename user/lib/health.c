@@ -455,7 +455,7 @@ static int slot_alloc(struct xlb_health *h, __u32 *slot)
 		h->cap_slots = cap;
 	}
 	h->slots[h->n_slots].t = NULL;
-	h->slots[h->n_slots].gen = 0;
+	h->slots[h->n_slots].gen = 1;	/* so that no id is 0 */
 	*slot = h->n_slots++;
 	return 0;
 }
@@ -463,7 +463,8 @@ static int slot_alloc(struct xlb_health *h, __u32 *slot)
 static void slot_release(struct xlb_health *h, __u32 slot)
 {
 	h->slots[slot].t = NULL;
-	h->slots[slot].gen++;
+	if (++h->slots[slot].gen == 0)
+		h->slots[slot].gen = 1;
 	h->free_slots[h->n_free++] = slot;
 }
 

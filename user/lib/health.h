@@ -237,6 +237,7 @@ int xlb_health__dispatch(struct xlb_health *h);
 /*
  * Adds a target; its first probe runs within one interval (see Scheduling).
  * -EINVAL for a bad config, -ENOMEM. `user` is handed back to callbacks.
+ * Ids are never 0 and not reused soon (a slot index plus a generation).
  */
 int xlb_health__add_target(struct xlb_health *h, const struct xlb_health_target_cfg *cfg,
 			   void *user, __u64 *id_out);
