@@ -67,25 +67,38 @@ static __always_inline int is_vip_addr(const void *addr, __u8 family)
 
 /* ---- parse ---- */
 
-/* TCP/UDP ports and flags into pkt; ICMP and other protocols keep ports 0. */
+/*
+ * The L4 header must lie within the IP packet's own length, not merely in
+ * the frame (Ethernet padding follows a short tot_len / payload_len).
+ */
+static __always_inline int l4_fits(const struct xlb_pkt *pkt, __u32 l4_hdr_len)
+{
+	return pkt->l3_hdr_len + l4_hdr_len <= pkt->l3_len;
+}
+
+/* TCP/UDP ports and flags into pkt; other protocols keep ports 0. */
 static __always_inline int parse_l4(struct xlb_cursor *c, void *data_end, struct xlb_pkt *pkt)
 {
 	struct tcphdr *tcph;
 	struct udphdr *udph;
+	int len;
 
 	if (pkt->l4_proto == IPPROTO_TCP) {
-		if (parse_tcphdr(c, data_end, &tcph) < 0)
+		len = parse_tcphdr(c, data_end, &tcph);
+		if (len < 0 || !l4_fits(pkt, len))
 			return drop_stat(XLB_STAT_DROP_MALFORMED);
 		pkt->key.sport = tcph->source;
 		pkt->key.dport = tcph->dest;
 		pkt->syn = (((__u8 *)tcph)[13] & (XLB_TCP_FLAG_SYN | XLB_TCP_FLAG_ACK)) ==
 			   XLB_TCP_FLAG_SYN;
 	} else if (pkt->l4_proto == IPPROTO_UDP) {
-		if (parse_udphdr(c, data_end, &udph) < 0)
+		if (parse_udphdr(c, data_end, &udph) < 0 || !l4_fits(pkt, sizeof(*udph)))
 			return drop_stat(XLB_STAT_DROP_MALFORMED);
 		pkt->key.sport = udph->source;
 		pkt->key.dport = udph->dest;
 		pkt->no_l4_csum = pkt->key.family == XLB_AF_INET && udph->check == 0;
+	} else if (!l4_fits(pkt, 0)) {
+		return drop_stat(XLB_STAT_DROP_MALFORMED);
 	}
 	return XLB_CONTINUE;
 }
@@ -102,7 +115,7 @@ static __always_inline int handle_icmp_v4(struct xlb_cursor *c, void *data_end,
 	int type, ret;
 
 	type = parse_icmphdr(c, data_end, &icmph);
-	if (type < 0)
+	if (type < 0 || !l4_fits(pkt, 8))
 		return drop_stat(XLB_STAT_DROP_MALFORMED);
 	if (type == ICMP_ECHO) {
 		count_stat(XLB_STAT_ICMP_ECHO_REPLY);
@@ -125,7 +138,7 @@ static __always_inline int handle_icmp_v6(struct xlb_cursor *c, void *data_end,
 	int type, ret;
 
 	type = parse_icmp6hdr(c, data_end, &icmp6h);
-	if (type < 0)
+	if (type < 0 || !l4_fits(pkt, 8))
 		return drop_stat(XLB_STAT_DROP_MALFORMED);
 	if (type == ICMPV6_ECHO_REQUEST) {
 		count_stat(XLB_STAT_ICMP_ECHO_REPLY);
