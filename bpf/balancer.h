@@ -29,17 +29,17 @@
 
 /* Per-packet state filled by parsing and read by the later stages. */
 struct xlb_pkt {
-	struct xlb_flow_key key;	/* the flow, client -> VIP (for an ICMP error: its quote, reversed) */
+	struct xlb_flow_key key;	/* client -> VIP; ICMP error: its quote, reversed */
 	__u32 pkt_len;			/* frame length as received */
-	__u32 l3_len;			/* IP packet length per its header (tot_len / 40 + payload_len) */
-	__u32 l3_hdr_len;		/* IP header incl. IPv4 options / IPv6 extension headers */
-	__u8 l4_proto;			/* protocol of the packet's own L4 (ICMP for an ICMP error) */
+	__u32 l3_len;			/* IP length per header: tot_len, 40 + payload_len */
+	__u32 l3_hdr_len;		/* IP header incl. options / extension headers */
+	__u8 l4_proto;			/* the packet's own L4 (ICMP for an ICMP error) */
 	__u8 tos;			/* DSCP + ECN of the packet */
 	__u8 df;			/* IPv4: DF set; IPv6: 1 (never fragmented en route) */
 	__u8 vlan;			/* an 802.1Q/802.1ad tag follows the Ethernet header */
 	__u8 syn;			/* TCP SYN without ACK */
-	__u8 icmp_err;			/* ICMP error about a VIP flow: no flow store, no MTU check */
-	__u8 no_l4_csum;		/* UDP over IPv4 with checksum 0: outer GUE checksum 0 */
+	__u8 icmp_err;			/* ICMP error of a VIP flow: no flow store/MTU check */
+	__u8 no_l4_csum;		/* UDPv4 with checksum 0: outer GUE checksum 0 */
 	__u8 pad;
 };
 

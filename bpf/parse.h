@@ -33,7 +33,7 @@
 
 #define XLB_IPV4_DF 0x4000		/* iphdr.frag_off: don't fragment (host order) */
 #define XLB_IPV4_MF 0x2000		/* iphdr.frag_off: more fragments (host order) */
-#define XLB_IPV4_OFFSET 0x1fff		/* iphdr.frag_off: fragment offset mask (host order) */
+#define XLB_IPV4_OFFSET 0x1fff		/* iphdr.frag_off: fragment offset (host order) */
 
 /* Where the next header starts; data_end is passed beside it. */
 struct xlb_cursor {
