@@ -38,7 +38,7 @@ struct xlb_pkt {
 	__u8 df;			/* IPv4: DF set; IPv6: 1 (never fragmented en route) */
 	__u8 vlan;			/* an 802.1Q/802.1ad tag follows the Ethernet header */
 	__u8 syn;			/* TCP SYN without ACK */
-	__u8 icmp_err;			/* ICMP error of a VIP flow: no flow store/MTU check */
+	__u8 icmp_err;			/* ICMP error of a VIP flow: no store/MTU check */
 	__u8 no_l4_csum;		/* UDPv4 with checksum 0: outer GUE checksum 0 */
 	__u8 pad;
 };
