@@ -495,6 +495,16 @@ out:
 	return err;
 }
 
+/* IPv4 before IPv6, then by address: a stable order for people and scripts. */
+static int cmp_vip(const void *a, const void *b)
+{
+	const struct xlb_vip_key *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->addr.bytes, y->addr.bytes, sizeof(x->addr.bytes));
+}
+
 static int read_vips(struct decap_status *s)
 {
 	struct xlb_vip_key key, next, *cur = NULL;
@@ -520,6 +530,8 @@ static int read_vips(struct decap_status *s)
 		cur = &key;
 	}
 	close(fd);
+	if (s->n_vips > 1)
+		qsort(s->vips, s->n_vips, sizeof(*s->vips), cmp_vip);
 	return 0;
 }
 
