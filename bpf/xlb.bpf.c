@@ -144,6 +144,14 @@ static __always_inline int handle_icmp_v6(struct xlb_cursor *c, void *data_end,
 		count_stat(XLB_STAT_ICMP_ECHO_REPLY);
 		return reply_echo_v6(eth, ip6h, icmp6h);
 	}
+	/*
+	 * Neighbour discovery (RS, RA, NS, NA, redirect; RFC 4861) is the
+	 * host's business, not VIP traffic: a router's unicast NUD probe of a
+	 * VIP address on the host must reach the stack, or the neighbour entry
+	 * flaps. Counted as not-VIP traffic.
+	 */
+	if (type >= 133 && type <= 137)
+		return pass_stat(XLB_STAT_PASS_NOT_VIP);
 	if (type != ICMPV6_DEST_UNREACH && type != ICMPV6_PKT_TOOBIG &&
 	    type != ICMPV6_TIME_EXCEED)
 		return drop_stat(XLB_STAT_DROP_ICMP);
