@@ -1460,6 +1460,271 @@ static void test_mtu_packet_too_big(void)
 	ASSERT_OK(xlbf_set_config(&F, LB4, LB6, 0, SEED, 0), "mtu off");
 }
 
+/* ---- more edges of classification and selection ---- */
+
+static void test_8021ad_tag_kept(void)
+{
+	struct recipe r = { TCP, NULL, "198.18.10.1", 40600, 80, SYN, .vlan = 0x0064, .df = true };
+	struct xlb_flow_key key = key_of(&r);
+	struct pkt in, out, exp;
+
+	ASSERT_OK(xlbf_clear_flows(&F), "clear flows");
+	build(&in, &r);
+	in.buf[12] = 0x88;	/* 802.1ad service tag */
+	in.buf[13] = 0xa8;
+	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "action");
+	expect_encap(&exp, &in, &key, XLB_HASH_5TUPLE, IPIP, 1);
+	ASSERT_EQ(exp.buf[12] << 8 | exp.buf[13], 0x88a8, "expected TPID");
+	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "802.1ad tag kept");
+}
+
+static void test_exact_port_beats_portless(void)
+{
+	struct xlbf_vip v = { .addr = "198.18.10.5", .port = 8080, .proto = TCP, .id = 24,
+			      .ring_size = 13, .hash_mode = XLB_HASH_5TUPLE, .encap = IPIP };
+	struct recipe exact = { TCP, NULL, "198.18.10.5", 40700, 8080, SYN };
+	struct recipe other = { TCP, NULL, "198.18.10.5", 40700, 8081, SYN };
+	struct snap before;
+	struct pkt in, out;
+
+	ASSERT_OK(xlbf_add_vip(&F, &v), "VIP :8080 beside the port-less VIP");
+	ASSERT_OK(xlbf_set_ring(&F, 24, 13, NULL, 6), "its ring -> real 6");
+	build(&in, &exact);
+	take(&before, 24, 6);
+	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, ":8080 action");
+	ASSERT_MEM_EQ(out.buf, 6, REALS[6].mac, 6, ":8080 goes to the exact VIP's real 6");
+	check_vip(&before, 1, in.len, 1, 0);
+	build(&in, &other);
+	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, ":8081 action");
+	ASSERT_MEM_EQ(out.buf, 6, REALS[1].mac, 6, ":8081 goes to the port-less VIP's real 1");
+	/* Removed again: 8080 falls back to the port-less VIP. */
+	ASSERT_OK(xlbf_del_vip(&F, &v), "delete :8080");
+	build(&in, &exact);
+	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, ":8080 after delete");
+	ASSERT_MEM_EQ(out.buf, 6, REALS[1].mac, 6, "port-less VIP's real 1");
+}
+
+static void test_other_protocol_to_vip(void)
+{
+	struct pkt in;
+	struct snap before;
+
+	/* GRE (47) to a VIP address: no VIP has protocol 47. */
+	pkt_init(&in);
+	pkt_eth(&in, MAC_LB, MAC_GW);
+	pkt_ip4(&in, &(struct pkt_ip4){ .src = CLIENT4, .dst = "198.18.10.1", .proto = 47 });
+	pkt_payload_pattern(&in, 24, 0);
+	pkt_finish(&in);
+	take(&before, 0, 0);
+	ASSERT_EQ(xlbf_run(&F, &in, NULL), XDP_DROP_, "GRE to a VIP");
+	check_global(&before, S(DROP_NO_VIP_PORT));
+}
+
+static void test_vip_removed_passes(void)
+{
+	struct xlbf_vip v = { .addr = "198.18.10.9", .port = 80, .proto = TCP, .id = 25,
+			      .ring_size = 13, .encap = IPIP };
+	struct recipe r = { TCP, NULL, "198.18.10.9", 40800, 80, SYN };
+	struct snap before;
+	struct pkt in, out;
+
+	ASSERT_OK(xlbf_add_vip(&F, &v), "add");
+	ASSERT_OK(xlbf_set_ring(&F, 25, 13, NULL, 1), "ring");
+	build(&in, &r);
+	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "while configured");
+	ASSERT_OK(xlbf_del_vip(&F, &v), "delete");
+	take(&before, 0, 0);
+	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_PASS_, "after removal");
+	ASSERT_MEM_EQ(out.buf, out.len, in.buf, in.len, "untouched");
+	check_global(&before, S(PASS_NOT_VIP));
+}
+
+static void test_ring_to_unusable_real(void)
+{
+	struct recipe r = { TCP, NULL, "198.18.10.7", 40900, 80, SYN };
+	struct pkt in;
+	struct snap before;
+
+	ASSERT_OK(xlbf_clear_flows(&F), "clear flows");
+	/* A slot naming a real index that was never set (family 0). */
+	ASSERT_OK(xlbf_set_ring(&F, 17, 13, NULL, 100), "ring -> unset real 100");
+	build(&in, &r);
+	take(&before, 17, 0);
+	ASSERT_EQ(xlbf_run(&F, &in, NULL), XDP_DROP_, "unset real");
+	check_global(&before, S(DROP_NO_REAL));
+	check_vip(&before, 0, 0, 0, 1);
+	/* An index beyond xlb_reals. */
+	ASSERT_OK(xlbf_set_ring(&F, 17, 13, NULL, XLB_MAX_REALS + 5), "ring -> index out of range");
+	take(&before, 17, 0);
+	ASSERT_EQ(xlbf_run(&F, &in, NULL), XDP_DROP_, "real index out of range");
+	check_global(&before, S(DROP_NO_REAL));
+	/* A VIP whose ring_size says more slots than its ring has: slots beyond miss. */
+	ASSERT_OK(xlbf_set_ring(&F, 17, 1, NULL, 5), "one-slot ring, ring_size 13");
+	{
+		int sent = 0, dropped = 0;
+
+		for (uint16_t p = 41000; p < 41040; p++) {
+			struct xlb_flow_key k = xlbf_flow_key(CLIENT4, "198.18.10.7", p, 80, TCP);
+			uint32_t slot = xlb_ring_slot(xlb_flow_hash(&k, XLB_HASH_5TUPLE, SEED), 13);
+			int act;
+
+			r.sport = p;
+			build(&in, &r);
+			act = xlbf_run(&F, &in, NULL);
+			if (!ASSERT_EQ(act, slot == 0 ? XDP_TX_ : XDP_DROP_, "slot 0 only"))
+				break;
+			sent += act == XDP_TX_;
+			dropped += act == XDP_DROP_;
+		}
+		printf("  ring of 1 slot for ring_size 13: %d sent, %d dropped\n", sent, dropped);
+	}
+	ASSERT_OK(xlbf_set_ring(&F, 17, 13, NULL, 5), "ring back");
+}
+
+static void test_flow_entry_edges(void)
+{
+	struct xlb_flow_key key = key_of(&FLOW_SYN);
+	struct xlb_flow fl;
+	struct snap before;
+	size_t len;
+
+	ASSERT_OK(xlbf_clear_flows(&F), "clear flows");
+	ASSERT_OK(xlbf_set_ring(&F, 17, 13, NULL, 5), "ring -> real 5");
+
+	/* The entry a SYN leaves. */
+	expect_tx(&FLOW_SYN, 17, 5, TX_IPIP | S(SYN_RESELECT), "SYN");
+	if (ASSERT_OK(xlbf_get_flow(&F, &key, &fl), "entry")) {
+		ASSERT_EQ(fl.real, 5, "entry real");
+		ASSERT_EQ(fl.vip, 17, "entry vip");
+		ASSERT_TRUE(fl.atime_ns > 0, "entry atime set");
+	}
+
+	/* An entry of another VIP with the same tuple is not this VIP's flow. */
+	ASSERT_OK(xlbf_put_flow(&F, &key, 6, 99), "entry of VIP 99 -> real 6");
+	take(&before, 17, 0);
+	len = expect_tx(&FLOW_ACK, 17, 5, TX_IPIP | S(LRU_MISS), "other VIP's entry: miss");
+	check_vip(&before, 1, len, 1, 0);
+	if (ASSERT_OK(xlbf_get_flow(&F, &key, &fl), "entry"))
+		ASSERT_EQ(fl.vip, 17, "entry taken over");
+
+	/* An entry naming a freed real (family 0): reselected like a down one. */
+	ASSERT_OK(xlbf_put_flow(&F, &key, 100, 17), "entry -> unset real 100");
+	expect_tx(&FLOW_ACK, 17, 5, TX_IPIP | S(LRU_DOWN), "freed real: reselected");
+	ASSERT_OK(xlbf_put_flow(&F, &key, XLB_MAX_REALS + 5, 17), "entry -> index out of range");
+	expect_tx(&FLOW_ACK, 17, 5, TX_IPIP | S(LRU_DOWN), "out-of-range real: reselected");
+	if (ASSERT_OK(xlbf_get_flow(&F, &key, &fl), "entry"))
+		ASSERT_EQ(fl.real, 5, "entry repaired");
+}
+
+/* GUE sums at most XLB_GUE_EXT_SUM_MAX (256) bytes of IPv6 extension headers. */
+static void test_gue_long_ext_chain(void)
+{
+	struct pkt in, out;
+	struct snap before;
+
+	ASSERT_OK(xlbf_clear_flows(&F), "clear flows");
+	pkt_init(&in);
+	pkt_eth(&in, MAC_LB, MAC_GW);
+	pkt_ip6(&in, &(struct pkt_ip6){ .src = CLIENT6, .dst = "2001:db8:10::3" });
+	pkt_ip6_ext(&in, 60, 264);
+	pkt_tcp(&in, &(struct pkt_tcp){ .sport = 41100, .dport = 443, .flags = SYN });
+	pkt_finish(&in);
+	take(&before, 11, 0);
+	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_DROP_, "GUE, 264 bytes of extension headers");
+	check_global(&before, S(DROP_ENCAP) | S(SYN_RESELECT));
+	check_vip(&before, 0, 0, 0, 1);
+
+	/* IPIP does not sum them: forwarded. */
+	pkt_init(&in);
+	pkt_eth(&in, MAC_LB, MAC_GW);
+	pkt_ip6(&in, &(struct pkt_ip6){ .src = CLIENT6, .dst = "2001:db8:10::1" });
+	pkt_ip6_ext(&in, 60, 264);
+	pkt_tcp(&in, &(struct pkt_tcp){ .sport = 41100, .dport = 80, .flags = SYN });
+	pkt_finish(&in);
+	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "IPIP, 264 bytes of extension headers");
+
+	/* 256 bytes exactly: GUE still works. */
+	pkt_init(&in);
+	pkt_eth(&in, MAC_LB, MAC_GW);
+	pkt_ip6(&in, &(struct pkt_ip6){ .src = CLIENT6, .dst = "2001:db8:10::3" });
+	pkt_ip6_ext(&in, 0, 128);
+	pkt_ip6_ext(&in, 60, 128);
+	pkt_tcp(&in, &(struct pkt_tcp){ .sport = 41101, .dport = 443, .flags = SYN });
+	pkt_payload_pattern(&in, 11, 1);
+	pkt_finish(&in);
+	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "GUE, 256 bytes of extension headers");
+	check_verify(&out, XLB_GUE_PORT_DEFAULT);
+}
+
+static void test_icmp_more(void)
+{
+	struct xlb_flow_key key = xlbf_flow_key(CLIENT4, "198.18.10.3", 45555, 443, TCP);
+	struct pkt in, out, exp;
+	struct snap before;
+
+	/* An echo request cut inside its ICMP header. */
+	pkt_init(&in);
+	pkt_eth(&in, MAC_LB, MAC_GW);
+	pkt_ip4(&in, &(struct pkt_ip4){ .src = CLIENT4, .dst = "198.18.10.1", .proto = 1 });
+	pkt_payload(&in, "\x08\x00\x00", 3);
+	pkt_finish(&in);
+	take(&before, 0, 0);
+	ASSERT_EQ(xlbf_run(&F, &in, NULL), XDP_DROP_, "truncated ICMP");
+	check_global(&before, S(DROP_MALFORMED));
+
+	/* Frag-needed about a GUE v4 flow: the ICMPv4 message has no pseudo-header. */
+	ASSERT_OK(xlbf_clear_flows(&F), "clear flows");
+	icmp_error_v4(&in, "198.18.10.3", 443, 45555, TCP);
+	take(&before, 9, 1);
+	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "GUE action");
+	expect_encap(&exp, &in, &key, XLB_HASH_5TUPLE, GUE, 1);
+	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "ICMP error in GUE");
+	check_verify(&out, XLB_GUE_PORT_DEFAULT);
+	check_global(&before, TX_GUE | S(ICMP_ERR_FWD));
+
+	/* Time exceeded is forwarded the same way. */
+	in.buf[14 + 20] = 11;
+	in.buf[14 + 21] = 0;
+	in.buf[14 + 20 + 2] = 0;
+	in.buf[14 + 20 + 3] = 0;
+	{
+		uint32_t sum = pkt_csum_add(0, in.buf + 34, in.len - 34);
+		uint16_t c = pkt_csum_fold(sum);
+
+		in.buf[36] = c >> 8;
+		in.buf[37] = c;
+	}
+	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "time exceeded action");
+	expect_encap(&exp, &in, &key, XLB_HASH_5TUPLE, GUE, 1);
+	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "time exceeded in GUE");
+}
+
+static void test_ptb_tagged(void)
+{
+	struct pkt in, out, exp;
+
+	ASSERT_OK(xlbf_set_config(&F, LB4, LB6, 0, SEED, 1400), "mtu 1400");
+	pkt_init(&in);
+	pkt_eth(&in, MAC_LB, MAC_GW);
+	pkt_vlan(&in, 0x0999);
+	pkt_ip6(&in, &(struct pkt_ip6){ .src = CLIENT6, .dst = "2001:db8:10::1", .tclass = 4 });
+	pkt_ip6_ext(&in, 0, 8);
+	pkt_udp(&in, &(struct pkt_udp){ .sport = 41200, .dport = 53 });
+	pkt_payload_pattern(&in, 1500, 2);
+	pkt_finish(&in);
+	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "action");
+	pkt_init(&exp);
+	pkt_eth(&exp, MAC_GW, MAC_LB);
+	pkt_vlan(&exp, 0x0999);
+	pkt_ip6(&exp, &(struct pkt_ip6){ .src = "2001:db8:10::1", .dst = CLIENT6, .hop_limit = 64 });
+	pkt_icmp6(&exp, 2, 0, 1360);
+	pkt_payload_l3(&exp, &in, 1280 - 48);
+	pkt_finish(&exp);
+	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "tagged packet-too-big");
+	check_verify(&out, 0);
+	ASSERT_OK(xlbf_set_config(&F, LB4, LB6, 0, SEED, 0), "mtu off");
+}
+
 /* ---- verifier ---- */
 
 static void test_verified_insns(void)
@@ -1514,6 +1779,15 @@ int main(void)
 	XLBT_RUN(test_icmp_error_forwarded);
 	XLBT_RUN(test_mtu_frag_needed);
 	XLBT_RUN(test_mtu_packet_too_big);
+	XLBT_RUN(test_8021ad_tag_kept);
+	XLBT_RUN(test_exact_port_beats_portless);
+	XLBT_RUN(test_other_protocol_to_vip);
+	XLBT_RUN(test_vip_removed_passes);
+	XLBT_RUN(test_ring_to_unusable_real);
+	XLBT_RUN(test_flow_entry_edges);
+	XLBT_RUN(test_gue_long_ext_chain);
+	XLBT_RUN(test_icmp_more);
+	XLBT_RUN(test_ptb_tagged);
 
 	xlbf_close(&F);
 	return xlbt_finish("bpf/balancer");

@@ -16,6 +16,7 @@
 #define ETH_P_IPV4 0x0800
 #define ETH_P_IPV6_ 0x86dd
 #define ETH_P_8021Q_ 0x8100
+#define ETH_P_8021AD_ 0x88a8
 
 #define P_HOPOPTS 0
 #define P_ICMP 1
@@ -446,7 +447,7 @@ int pkt_l3_offset(const uint8_t *buf, size_t len)
 		return -1;
 	type = get16(buf + off);
 	off += 2;
-	if (type == ETH_P_8021Q_) {
+	if (type == ETH_P_8021Q_ || type == ETH_P_8021AD_) {
 		if (len < 18)
 			return -1;
 		type = get16(buf + off + 2);
@@ -646,6 +647,8 @@ void pkt_encap(struct pkt *out, const struct pkt *in, const struct pkt_encap *e)
 						 .no_csum = e->gue_no_csum });
 	pkt_payload_l3(out, in, 0);
 	pkt_finish(out);
+	if (e->keep_vlan && l3 == 18)
+		memcpy(out->buf + 12, in->buf + 12, 2);	/* the tag's TPID, 802.1Q or 802.1ad */
 }
 
 void pkt_dump(const char *title, const uint8_t *buf, size_t len)

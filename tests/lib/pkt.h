@@ -151,7 +151,7 @@ void pkt_finish(struct pkt *p);
 /* Cuts a finished packet to len bytes (headers keep their original lengths). */
 void pkt_truncate(struct pkt *p, size_t len);
 
-/* Offset of the first IP header of a finished packet, walking Ethernet/802.1Q. */
+/* Offset of the first IP header of a finished packet, walking Ethernet and one 802.1Q/802.1ad tag. */
 int pkt_l3_offset(const uint8_t *buf, size_t len);
 /* Parses an address (v4 or v6) into 16 bytes (v4: first 4); returns 4, 6 or 0. */
 int pkt_parse_addr(const char *text, uint8_t out[16]);
@@ -189,7 +189,7 @@ struct pkt_encap {
 	bool gue;		/* GUE (UDP) rather than IPIP */
 	uint16_t gue_sport;	/* host order */
 	uint16_t gue_dport;	/* host order */
-	bool keep_vlan;		/* copy the input's 802.1Q tag */
+	bool keep_vlan;		/* copy the input's 802.1Q/802.1ad tag (TPID and TCI) */
 	bool gue_no_csum;	/* outer UDP checksum 0 (inner IPv4 UDP without checksum) */
 };
 
