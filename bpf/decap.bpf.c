@@ -28,6 +28,13 @@
  *
  * The outer UDP checksum of GUE is not verified (zero is allowed for tunnels,
  * RFC 6935); the inner packet keeps its own checksums, which the stack checks.
+ *
+ * ECN (RFC 6040, as the kernel's tunnels do): a congestion mark (CE) on the
+ * outer header is copied to an ECN-capable inner packet (IPv4 header checksum
+ * updated); an outer CE over a not-ECN-capable inner packet cannot be
+ * delivered, so that packet is dropped (counted DROP_MALFORMED). The balancer
+ * copies the inner ECN bits to the outer header, so routers only mark what
+ * the endpoints made ECN-capable.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -35,6 +42,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "xlb/abi.h"
+#include "csum.h"
 #include "parse.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -61,6 +69,9 @@ struct {
 
 #define IPV6_HLEN 40
 #define GUE_UDP_HLEN 8
+#define ECN_MASK 0x03		/* the ECN bits of TOS / traffic class */
+#define ECN_NOT_ECT 0x00
+#define ECN_CE 0x03
 
 /* What the parse stage learned; the rewrite stage works from these alone. */
 struct decap_plan {
@@ -69,7 +80,7 @@ struct decap_plan {
 	__u32 trim;		/* padding bytes after the outer packet */
 	__u16 inner_proto;	/* ethertype of the inner packet, host order */
 	__u8 stat;		/* DECAP_IPIP or DECAP_GUE */
-	__u8 pad;
+	__u8 mark_ce;		/* outer CE to copy onto the (ECN-capable) inner packet */
 	struct xlb_vip_key key;	/* inner destination, for the allow list */
 };
 
@@ -86,6 +97,12 @@ static __always_inline void count(__u32 stat)
 		*v += 1;
 }
 
+/* ECN bits of an IPv6 header: the low two bits of the traffic class. */
+static __always_inline __u8 ipv6_ecn(const struct ipv6hdr *ip6h)
+{
+	return (ip6h->flow_lbl[0] >> 4) & ECN_MASK;
+}
+
 static __always_inline bool is_encap_proto(__u8 proto)
 {
 	return proto == IPPROTO_IPIP || proto == IPPROTO_IPV6 || proto == IPPROTO_UDP;
@@ -97,11 +114,11 @@ static __always_inline bool is_encap_proto(__u8 proto)
  * Fills the plan's ethertype and allow-list key. DECAP_CONTINUE or XDP_DROP.
  */
 static __always_inline int check_inner(struct xlb_cursor *c, void *data_end, __u32 len,
-				       __u8 want, struct decap_plan *plan)
+				       __u8 want, __u8 outer_ecn, struct decap_plan *plan)
 {
 	struct ipv6hdr *ip6h;
 	struct iphdr *iph;
-	__u8 version;
+	__u8 version, ecn;
 
 	if (c->pos + 1 > data_end)
 		return XDP_DROP;
@@ -115,7 +132,8 @@ static __always_inline int check_inner(struct xlb_cursor *c, void *data_end, __u
 		plan->inner_proto = ETH_P_IP;
 		plan->key.family = XLB_AF_INET;
 		plan->key.addr.v4 = iph->daddr;
-		return DECAP_CONTINUE;
+		ecn = iph->tos & ECN_MASK;
+		goto ecn;
 	}
 	if (version == 6) {
 		if (parse_ipv6hdr(c, data_end, &ip6h) < 0 ||
@@ -124,9 +142,19 @@ static __always_inline int check_inner(struct xlb_cursor *c, void *data_end, __u
 		plan->inner_proto = ETH_P_IPV6;
 		plan->key.family = XLB_AF_INET6;
 		__builtin_memcpy(plan->key.addr.bytes, &ip6h->daddr, 16);
-		return DECAP_CONTINUE;
+		ecn = ipv6_ecn(ip6h);
+		goto ecn;
 	}
 	return XDP_DROP;
+
+ecn:
+	/* RFC 6040 4.2: outer CE marks an ECT inner packet, and drops a not-ECT one. */
+	if (outer_ecn == ECN_CE && ecn != ECN_CE) {
+		if (ecn == ECN_NOT_ECT)
+			return XDP_DROP;
+		plan->mark_ce = 1;
+	}
+	return DECAP_CONTINUE;
 }
 
 /*
@@ -147,7 +175,7 @@ static __always_inline int parse_encap(struct xdp_md *ctx, struct decap_plan *pl
 	__u32 l3_avail, outer_len, hlen;
 	struct xlb_vlan_hdr *vlan;
 	struct ethhdr *eth;
-	__u8 proto, want;
+	__u8 proto, want, outer_ecn;
 	int h_proto;
 	void *l3;
 
@@ -168,6 +196,7 @@ static __always_inline int parse_encap(struct xdp_md *ctx, struct decap_plan *pl
 			return XDP_PASS;	/* fragments: see the lead comment */
 		hlen = iph->ihl * 4;
 		outer_len = bpf_ntohs(iph->tot_len);
+		outer_ecn = iph->tos & ECN_MASK;
 	} else if (h_proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6h = l3;
 
@@ -178,6 +207,7 @@ static __always_inline int parse_encap(struct xdp_md *ctx, struct decap_plan *pl
 			return XDP_PASS;
 		hlen = IPV6_HLEN;
 		outer_len = bpf_ntohs(ip6h->payload_len) + IPV6_HLEN;
+		outer_ecn = ipv6_ecn(ip6h);
 	} else {
 		return XDP_PASS;
 	}
@@ -207,7 +237,7 @@ static __always_inline int parse_encap(struct xdp_md *ctx, struct decap_plan *pl
 
 	/* hlen <= 60 + 8 (ihl is 4 bits): a bounded packet offset for the verifier. */
 	c.pos = l3 + (hlen & 0x7f);
-	return check_inner(&c, data_end, outer_len - hlen, want, plan);
+	return check_inner(&c, data_end, outer_len - hlen, want, outer_ecn, plan);
 }
 
 /* Allow-list stage: with restrict_vips, the inner destination must be listed. */
@@ -218,6 +248,30 @@ static __always_inline int check_allowed(struct decap_plan *plan)
 	/* A miss means the VIP is not served here: drop rather than deliver. */
 	if (!bpf_map_lookup_elem(&xlb_decap_vips, &plan->key))
 		return XDP_DROP;
+	return DECAP_CONTINUE;
+}
+
+/* Sets CE on the inner header at l3 (its ECN field was ECT(0) or ECT(1)). */
+static __always_inline int mark_ce(void *l3, void *data_end, __u16 inner_proto)
+{
+	if (inner_proto == ETH_P_IP) {
+		struct iphdr *iph = l3;
+		__be16 old_word, new_word;
+
+		if ((void *)(iph + 1) > data_end)
+			return XDP_DROP;	/* checked before the move: cannot happen */
+		/* The checksum covers version/ihl and tos as one 16-bit word. */
+		old_word = *(__be16 *)iph;
+		iph->tos |= ECN_CE;
+		new_word = *(__be16 *)iph;
+		csum_replace2(&iph->check, old_word, new_word);
+	} else {
+		struct ipv6hdr *ip6h = l3;
+
+		if ((void *)(ip6h + 1) > data_end)
+			return XDP_DROP;
+		ip6h->flow_lbl[0] |= ECN_CE << 4;
+	}
 	return DECAP_CONTINUE;
 }
 
@@ -258,6 +312,8 @@ static __always_inline int strip_outer(struct xdp_md *ctx, const struct decap_pl
 		__builtin_memcpy(eth + 1, &tag_copy, sizeof(tag_copy));
 	}
 	__builtin_memcpy(eth, &eth_copy, sizeof(eth_copy));
+	if (plan->mark_ce)
+		return mark_ce(data + (plan->l2_len & 0x1f), data_end, plan->inner_proto);
 	return DECAP_CONTINUE;
 }
 

@@ -295,6 +295,62 @@ RECIPE(r_deny_v4mapped)
 	encap(in, &c, 6, false, 0);
 }
 
+/* ---- ECN (RFC 6040): outer CE reaches ECN-capable inner packets ---- */
+
+/* A client TCP packet with the given TOS / traffic class. */
+static void client_tos(struct pkt *p, int fam, uint8_t tos)
+{
+	pkt_init(p);
+	pkt_eth(p, MAC_LB, MAC_CLIENT_GW);
+	if (fam == 4)
+		pkt_ip4(p, &(struct pkt_ip4){ .src = CLIENT4, .dst = VIP4, .df = true, .tos = tos });
+	else
+		pkt_ip6(p, &(struct pkt_ip6){ .src = CLIENT6, .dst = VIP6, .tclass = tos,
+					      .flow_label = 0x12345 });
+	pkt_tcp(p, &(struct pkt_tcp){ .sport = 40001, .dport = 443, .flags = PKT_TCP_ACK });
+	pkt_payload_pattern(p, 20, 9);
+	pkt_finish(p);
+}
+
+/* What a congested router does to the outer header: ECN bits := ecn. */
+static void set_outer_ecn(struct pkt *p, uint8_t ecn)
+{
+	int l3 = pkt_l3_offset(p->buf, p->len);
+
+	if ((p->buf[l3] >> 4) == 4) {
+		p->buf[l3 + 1] = (p->buf[l3 + 1] & ~3) | ecn;
+		fix_ip4_csum(p, l3);
+	} else {
+		p->buf[l3 + 1] = (p->buf[l3 + 1] & ~0x30) | ecn << 4;	/* tclass bits 1..0 */
+	}
+}
+
+/*
+ * inner_tos goes in, the balancer copies it to the outer header, a router
+ * sets the outer ECN to outer_ecn; decap must deliver the inner packet with
+ * want_tos (the expected packet is built afresh, so its IPv4 checksum is the
+ * builder's, not an incremental update).
+ */
+#define ECN_RECIPE(name, inner, outer, gue, inner_tos, outer_ecn, want_tos)	\
+	RECIPE(name)								\
+	{									\
+		struct pkt c, want;						\
+										\
+		client_tos(&c, inner, inner_tos);				\
+		encap(in, &c, outer, gue, GUE_DEFAULT);				\
+		set_outer_ecn(in, outer_ecn);					\
+		client_tos(&want, inner, want_tos);				\
+		decapped(exp, in, &want);					\
+	}
+ECN_RECIPE(r_ecn_ce_4in4, 4, 4, false, 0xb8 | 2, 3, 0xb8 | 3)	/* EF + ECT(0) -> CE */
+ECN_RECIPE(r_ecn_ce_4in4_ect1, 4, 4, false, 0x01, 3, 0x03)
+ECN_RECIPE(r_ecn_ce_6in6, 6, 6, false, 0x20 | 1, 3, 0x20 | 3)
+ECN_RECIPE(r_ecn_ce_4in6_gue, 4, 6, true, 0x02, 3, 0x03)
+ECN_RECIPE(r_ecn_ce_6in4, 6, 4, false, 0x02, 3, 0x03)
+ECN_RECIPE(r_ecn_ce_already, 4, 4, false, 0x03, 3, 0x03)
+ECN_RECIPE(r_ecn_ect_outer, 4, 4, false, 0x00, 2, 0x00)	/* outer ECT, inner not: as is */
+ECN_RECIPE(r_ecn_ce_not_ect, 6, 6, false, 0x00, 3, 0x00)	/* dropped */
+
 /* ---- not xlb encapsulation: must pass untouched ---- */
 
 RECIPE(r_plain_tcp4) { client(in, 4, IPPROTO_TCP, NULL, false); }
@@ -544,6 +600,14 @@ static const struct decap_case cases[] = {
 	DROP("allow list: v4-mapped v6 is not the v4 vip", r_deny_v4mapped, ALLOW,
 	     DROP_NOT_ALLOWED),
 	DECAP("no allow list: any vip decapsulated", r_unlisted_v4, DFLT, DECAP_IPIP),
+	DECAP("ecn: outer CE marks inner ECT(0) v4 (checksum)", r_ecn_ce_4in4, DFLT, DECAP_IPIP),
+	DECAP("ecn: outer CE marks inner ECT(1) v4", r_ecn_ce_4in4_ect1, DFLT, DECAP_IPIP),
+	DECAP("ecn: outer CE marks inner ECT(1) v6", r_ecn_ce_6in6, DFLT, DECAP_IPIP),
+	DECAP("ecn: outer v6 CE marks inner v4 over gue", r_ecn_ce_4in6_gue, DFLT, DECAP_GUE),
+	DECAP("ecn: outer v4 CE marks inner v6", r_ecn_ce_6in4, DFLT, DECAP_IPIP),
+	DECAP("ecn: inner already CE stays CE", r_ecn_ce_already, DFLT, DECAP_IPIP),
+	DECAP("ecn: outer ECT over not-ECT inner: unchanged", r_ecn_ect_outer, DFLT, DECAP_IPIP),
+	DROP("ecn: outer CE over not-ECT inner", r_ecn_ce_not_ect, DFLT, DROP_MALFORMED),
 	SAME("plain tcp v4", r_plain_tcp4, DFLT),
 	SAME("plain udp v4", r_plain_udp4, DFLT),
 	SAME("plain icmp echo v4", r_plain_icmp4, DFLT),
