@@ -120,6 +120,7 @@ clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(OUTPUT) build
 
-.PRECIOUS: $(OUTPUT)/%.o $(OUTPUT)/tests/%.o $(OUTPUT)/%.bpf.o
+.PRECIOUS: $(OUTPUT)/%.o $(OUTPUT)/tests/%.o $(OUTPUT)/%.bpf.o $(OUTPUT)/%.skel.h
+.SECONDARY:
 
 -include $(wildcard $(OUTPUT)/user/*/*.d $(OUTPUT)/tests/*/*.d)
