@@ -1,0 +1,824 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Desired state: the in-memory model, its JSON form and atomic persistence.
+ * See state.h for the format. VIPs are kept sorted by key and reals by
+ * address so that dumps are stable and equal states compare equal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include "state.h"
+#include "addr.h"
+#include "maglev.h"
+
+int xlb_state__save_inject_err;
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+static const char *const hash_names[XLB_HASH__MAX] = {
+	[XLB_HASH_5TUPLE] = "5tuple",
+	[XLB_HASH_SRC_IP] = "src-ip",
+	[XLB_HASH_SRC_IP_DPORT] = "src-ip-dport",
+};
+
+static const char *const encap_names[XLB_ENCAP__MAX] = {
+	[XLB_ENCAP_IPIP] = "ipip",
+	[XLB_ENCAP_GUE] = "gue",
+};
+
+int xlb_hash_mode_parse(const char *s)
+{
+	for (int i = 0; i < XLB_HASH__MAX; i++)
+		if (s && !strcmp(s, hash_names[i]))
+			return i;
+	return -EINVAL;
+}
+
+const char *xlb_hash_mode_name(__u8 mode)
+{
+	return mode < XLB_HASH__MAX ? hash_names[mode] : "?";
+}
+
+int xlb_encap_parse(const char *s)
+{
+	for (int i = 0; i < XLB_ENCAP__MAX; i++)
+		if (s && !strcmp(s, encap_names[i]))
+			return i;
+	return -EINVAL;
+}
+
+const char *xlb_encap_name(__u8 encap)
+{
+	return encap < XLB_ENCAP__MAX ? encap_names[encap] : "?";
+}
+
+int xlb_parse_u32(const char *s, __u32 *out)
+{
+	unsigned long long v = 0;
+
+	if (!s || !*s || strlen(s) > 10)
+		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (*p - '0');
+	}
+	if (v > 0xffffffffULL)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+void xlb_state__init(struct xlb_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->settings.gue_port = XLB_GUE_PORT_DEFAULT;
+	st->settings.flow_table_size = XLB_MAX_FLOWS;
+}
+
+static void vip_cfg_free(struct xlb_vip_cfg *v)
+{
+	free(v->reals);
+	v->reals = NULL;
+	v->nreals = 0;
+}
+
+void xlb_state__free(struct xlb_state *st)
+{
+	for (size_t i = 0; i < st->nvips; i++)
+		vip_cfg_free(&st->vips[i]);
+	free(st->vips);
+	st->vips = NULL;
+	st->nvips = 0;
+}
+
+static int vip_cfg_copy(struct xlb_vip_cfg *dst, const struct xlb_vip_cfg *src)
+{
+	*dst = *src;
+	dst->reals = NULL;
+	if (!src->nreals)
+		return 0;
+	dst->reals = calloc(src->nreals, sizeof(*src->reals));
+	if (!dst->reals)
+		return -ENOMEM;
+	memcpy(dst->reals, src->reals, src->nreals * sizeof(*src->reals));
+	return 0;
+}
+
+int xlb_state__copy(struct xlb_state *dst, const struct xlb_state *src)
+{
+	dst->settings = src->settings;
+	dst->vips = NULL;
+	dst->nvips = 0;
+	if (!src->nvips)
+		return 0;
+	dst->vips = calloc(src->nvips, sizeof(*src->vips));
+	if (!dst->vips)
+		return -ENOMEM;
+	for (size_t i = 0; i < src->nvips; i++) {
+		if (vip_cfg_copy(&dst->vips[i], &src->vips[i])) {
+			dst->nvips = i;
+			xlb_state__free(dst);
+			return -ENOMEM;
+		}
+	}
+	dst->nvips = src->nvips;
+	return 0;
+}
+
+static int real_cmp(const void *a, const void *b)
+{
+	const struct xlb_real_cfg *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	return memcmp(&x->addr, &y->addr, sizeof(x->addr));
+}
+
+static int key_cmp(const struct xlb_vip_key *x, const struct xlb_vip_key *y)
+{
+	if (x->family != y->family)
+		return x->family - y->family;
+	int c = memcmp(&x->addr, &y->addr, sizeof(x->addr));
+
+	if (c)
+		return c;
+	if (x->proto != y->proto)
+		return x->proto - y->proto;
+	return (int)ntohs(x->port) - (int)ntohs(y->port);
+}
+
+static int vip_cmp(const void *a, const void *b)
+{
+	return key_cmp(&((const struct xlb_vip_cfg *)a)->key, &((const struct xlb_vip_cfg *)b)->key);
+}
+
+static bool settings_equal(const struct xlb_settings *a, const struct xlb_settings *b)
+{
+	return a->has_src_v4 == b->has_src_v4 && a->has_src_v6 == b->has_src_v6 &&
+	       (!a->has_src_v4 || a->src_v4 == b->src_v4) &&
+	       (!a->has_src_v6 || !memcmp(&a->src_v6, &b->src_v6, sizeof(a->src_v6))) &&
+	       a->gue_port == b->gue_port && a->mtu == b->mtu && a->hash_seed == b->hash_seed &&
+	       a->flow_table_size == b->flow_table_size;
+}
+
+bool xlb_state__equal(const struct xlb_state *a, const struct xlb_state *b)
+{
+	if (!settings_equal(&a->settings, &b->settings) || a->nvips != b->nvips)
+		return false;
+	for (size_t i = 0; i < a->nvips; i++) {
+		const struct xlb_vip_cfg *x = &a->vips[i], *y = &b->vips[i];
+
+		if (key_cmp(&x->key, &y->key) || x->ring_size != y->ring_size ||
+		    x->hash_mode != y->hash_mode || x->encap != y->encap || x->nreals != y->nreals)
+			return false;
+		for (size_t j = 0; j < x->nreals; j++)
+			if (real_cmp(&x->reals[j], &y->reals[j]) || x->reals[j].weight != y->reals[j].weight)
+				return false;
+	}
+	return true;
+}
+
+struct xlb_vip_cfg *xlb_state__find_vip(const struct xlb_state *st, const struct xlb_vip_key *key)
+{
+	for (size_t i = 0; i < st->nvips; i++)
+		if (!key_cmp(&st->vips[i].key, key))
+			return &st->vips[i];
+	return NULL;
+}
+
+struct xlb_real_cfg *xlb_vip_cfg__find_real(const struct xlb_vip_cfg *v, const union xlb_addr *addr,
+					    __u8 family)
+{
+	for (size_t i = 0; i < v->nreals; i++)
+		if (v->reals[i].family == family && !memcmp(&v->reals[i].addr, addr, sizeof(*addr)))
+			return &v->reals[i];
+	return NULL;
+}
+
+int xlb_vip_cfg__validate(const struct xlb_vip_cfg *v, char *err, size_t errlen)
+{
+	char vs[XLB_VIP_STRLEN], as[XLB_ADDR_STRLEN], primes[512];
+
+	xlb_vip_str(&v->key, vs);
+	if (v->hash_mode >= XLB_HASH__MAX)
+		return fail(err, errlen, -EINVAL, "VIP %s: unknown hash mode %u", vs, v->hash_mode);
+	if (v->encap >= XLB_ENCAP__MAX)
+		return fail(err, errlen, -EINVAL, "VIP %s: unknown encapsulation %u", vs, v->encap);
+	if (!xlb_maglev__m_valid(v->ring_size))
+		return fail(err, errlen, -EINVAL, "VIP %s: ring size %u is not one of %s", vs,
+			    v->ring_size, xlb_maglev__m_list(primes, sizeof(primes)));
+	if (v->nreals >= XLB_MAX_REALS)
+		return fail(err, errlen, -ENOSPC, "VIP %s: %zu reals, at most %u", vs, v->nreals,
+			    XLB_MAX_REALS - 1);
+	for (size_t i = 0; i < v->nreals; i++) {
+		const struct xlb_real_cfg *r = &v->reals[i];
+
+		xlb_addr_str(&r->addr, r->family, as);
+		if (r->family != XLB_AF_INET && r->family != XLB_AF_INET6)
+			return fail(err, errlen, -EINVAL, "VIP %s: real %s has no address family",
+				    vs, as);
+		if (r->weight > XLB_WEIGHT_MAX)
+			return fail(err, errlen, -EINVAL,
+				    "VIP %s: real %s: weight %u out of range 0..%u", vs, as,
+				    r->weight, XLB_WEIGHT_MAX);
+		for (size_t j = 0; j < i; j++)
+			if (!real_cmp(r, &v->reals[j]))
+				return fail(err, errlen, -EEXIST, "VIP %s: real %s listed twice",
+					    vs, as);
+	}
+	return 0;
+}
+
+/* ---- JSON in ---- */
+
+/* Fails naming the first key of obj that is not in allowed (NULL-terminated). */
+static int check_keys(const json_t *obj, const char *const *allowed, const char *where,
+		      char *err, size_t errlen)
+{
+	const char *k;
+	json_t *val;
+
+	json_object_foreach((json_t *)obj, k, val) {
+		const char *const *a;
+
+		for (a = allowed; *a; a++)
+			if (!strcmp(*a, k))
+				break;
+		if (!*a)
+			return fail(err, errlen, -EINVAL, "%s: unknown key \"%s\"", where, k);
+	}
+	return 0;
+}
+
+static int get_uint(const json_t *obj, const char *key, const char *where, __u64 max,
+		    __u64 *out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    (__u64)json_integer_value(v) > max)
+		return fail(err, errlen, -EINVAL, "%s: \"%s\" must be an integer 0..%llu", where,
+			    key, (unsigned long long)max);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int get_str(const json_t *obj, const char *key, const char *where, const char **out,
+		   char *err, size_t errlen)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return fail(err, errlen, -EINVAL, "%s: \"%s\" must be a string", where, key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int settings_from_json(struct xlb_settings *s, const json_t *obj, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "src_v4", "src_v6", "gue_port", "hash_seed", "mtu",
+					    "flow_table_size", NULL };
+	const char *v4 = NULL, *v6 = NULL;
+	__u64 port = s->gue_port, seed = s->hash_seed, mtu = s->mtu, fts = s->flow_table_size;
+	char aerr[XLB_ERR_LEN];
+	union xlb_addr a;
+	int err_;
+
+	if (!json_is_object(obj))
+		return fail(err, errlen, -EINVAL, "settings: must be an object");
+	if ((err_ = check_keys(obj, keys, "settings", err, errlen)) ||
+	    (err_ = get_str(obj, "src_v4", "settings", &v4, err, errlen)) ||
+	    (err_ = get_str(obj, "src_v6", "settings", &v6, err, errlen)) ||
+	    (err_ = get_uint(obj, "gue_port", "settings", 65535, &port, err, errlen)) ||
+	    (err_ = get_uint(obj, "hash_seed", "settings", 0xffffffffULL, &seed, err, errlen)) ||
+	    (err_ = get_uint(obj, "mtu", "settings", 65535, &mtu, err, errlen)) ||
+	    (err_ = get_uint(obj, "flow_table_size", "settings", XLB_FLOW_TABLE_MAX, &fts, err,
+			     errlen)))
+		return err_;
+	if (port == 0)
+		return fail(err, errlen, -EINVAL, "settings: \"gue_port\" must be 1..65535");
+	if (mtu && mtu < 576)
+		return fail(err, errlen, -EINVAL,
+			    "settings: \"mtu\" %llu too small: 0 (interface MTU) or 576..65535",
+			    (unsigned long long)mtu);
+	if (fts < XLB_FLOW_TABLE_MIN)
+		return fail(err, errlen, -EINVAL, "settings: \"flow_table_size\" must be %u..%u",
+			    XLB_FLOW_TABLE_MIN, XLB_FLOW_TABLE_MAX);
+	s->has_src_v4 = false;
+	s->src_v4 = 0;
+	if (v4 && *v4) {
+		if (xlb_addr_parse(v4, XLB_AF_INET, &a, NULL, aerr, sizeof(aerr)))
+			return fail(err, errlen, -EINVAL, "settings: src_v4: %s", aerr);
+		s->src_v4 = a.v4;
+		s->has_src_v4 = true;
+	}
+	s->has_src_v6 = false;
+	memset(&s->src_v6, 0, sizeof(s->src_v6));
+	if (v6 && *v6) {
+		if (xlb_addr_parse(v6, XLB_AF_INET6, &a, NULL, aerr, sizeof(aerr)))
+			return fail(err, errlen, -EINVAL, "settings: src_v6: %s", aerr);
+		s->src_v6 = a;
+		s->has_src_v6 = true;
+	}
+	s->gue_port = port;
+	s->hash_seed = seed;
+	s->mtu = mtu;
+	s->flow_table_size = fts;
+	return 0;
+}
+
+static int real_from_json(struct xlb_real_cfg *r, const json_t *obj, const char *vs, size_t i,
+			  char *err, size_t errlen)
+{
+	static const char *const keys[] = { "address", "weight", NULL };
+	char where[XLB_VIP_STRLEN + 48], aerr[XLB_ERR_LEN];
+	const char *addr = NULL;
+	__u64 weight = 1;
+	int ret;
+
+	snprintf(where, sizeof(where), "VIP %s: real #%zu", vs, i + 1);
+	if (!json_is_object(obj))
+		return fail(err, errlen, -EINVAL, "%s: must be an object", where);
+	if ((ret = check_keys(obj, keys, where, err, errlen)) ||
+	    (ret = get_str(obj, "address", where, &addr, err, errlen)))
+		return ret;
+	if (!addr)
+		return fail(err, errlen, -EINVAL, "%s: missing \"address\"", where);
+	if (xlb_addr_parse(addr, XLB_AF_NONE, &r->addr, &r->family, aerr, sizeof(aerr)))
+		return fail(err, errlen, -EINVAL, "%s: %s", where, aerr);
+	if ((ret = get_uint(obj, "weight", where, 0xffffffffULL, &weight, err, errlen)))
+		return ret;
+	if (weight > XLB_WEIGHT_MAX)
+		return fail(err, errlen, -EINVAL, "VIP %s: real %s: weight %llu out of range 0..%u",
+			    vs, addr, (unsigned long long)weight, XLB_WEIGHT_MAX);
+	r->weight = weight;
+	return 0;
+}
+
+static int vip_from_json(struct xlb_vip_cfg *v, const json_t *obj, size_t i, char *err,
+			 size_t errlen)
+{
+	static const char *const keys[] = { "vip", "hash", "encap", "ring_size", "reals", NULL };
+	const char *vip = NULL, *hash = NULL, *encap = NULL;
+	char where[XLB_VIP_STRLEN + 8], vs[XLB_VIP_STRLEN], aerr[XLB_ERR_LEN];
+	__u64 ring = XLB_RING_SIZE_DEFAULT;
+	json_t *reals, *r;
+	size_t j;
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	snprintf(where, sizeof(where), "vips[%zu]", i);
+	if (!json_is_object(obj))
+		return fail(err, errlen, -EINVAL, "%s: must be an object", where);
+	if ((ret = get_str(obj, "vip", where, &vip, err, errlen)))
+		return ret;
+	if (!vip)
+		return fail(err, errlen, -EINVAL, "%s: missing \"vip\"", where);
+	if (xlb_vip_parse(vip, &v->key, aerr, sizeof(aerr)))
+		return fail(err, errlen, -EINVAL, "%s: %s", where, aerr);
+	xlb_vip_str(&v->key, vs);
+	snprintf(where, sizeof(where), "VIP %s", vs);
+	if ((ret = check_keys(obj, keys, where, err, errlen)) ||
+	    (ret = get_str(obj, "hash", where, &hash, err, errlen)) ||
+	    (ret = get_str(obj, "encap", where, &encap, err, errlen)) ||
+	    (ret = get_uint(obj, "ring_size", where, 0xffffffffULL, &ring, err, errlen)))
+		return ret;
+	v->ring_size = ring;
+	if (hash) {
+		ret = xlb_hash_mode_parse(hash);
+		if (ret < 0)
+			return fail(err, errlen, -EINVAL,
+				    "%s: unknown hash \"%s\": use 5tuple, src-ip or src-ip-dport",
+				    where, hash);
+		v->hash_mode = ret;
+	}
+	if (encap) {
+		ret = xlb_encap_parse(encap);
+		if (ret < 0)
+			return fail(err, errlen, -EINVAL, "%s: unknown encap \"%s\": use ipip or gue",
+				    where, encap);
+		v->encap = ret;
+	}
+	reals = json_object_get(obj, "reals");
+	if (reals && !json_is_array(reals))
+		return fail(err, errlen, -EINVAL, "%s: \"reals\" must be an array", where);
+	if (reals && json_array_size(reals)) {
+		if (json_array_size(reals) >= XLB_MAX_REALS)
+			return fail(err, errlen, -ENOSPC, "%s: %zu reals, at most %u", where,
+				    json_array_size(reals), XLB_MAX_REALS - 1);
+		v->reals = calloc(json_array_size(reals), sizeof(*v->reals));
+		if (!v->reals)
+			return fail(err, errlen, -ENOMEM, "out of memory");
+		json_array_foreach(reals, j, r) {
+			ret = real_from_json(&v->reals[j], r, vs, j, err, errlen);
+			if (ret) {
+				vip_cfg_free(v);
+				return ret;
+			}
+			v->nreals = j + 1;
+		}
+		qsort(v->reals, v->nreals, sizeof(*v->reals), real_cmp);
+	}
+	ret = xlb_vip_cfg__validate(v, err, errlen);
+	if (ret)
+		vip_cfg_free(v);
+	return ret;
+}
+
+int xlb_state__from_json(struct xlb_state *st, const json_t *root, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "settings", "vips", NULL };
+	struct xlb_state n;
+	json_t *vips, *v;
+	size_t i, total = 0;
+	int ret;
+
+	if (!json_is_object(root))
+		return fail(err, errlen, -EINVAL, "state: must be a JSON object");
+	ret = check_keys(root, keys, "state", err, errlen);
+	if (ret)
+		return ret;
+	xlb_state__init(&n);
+	if (json_object_get(root, "settings")) {
+		ret = settings_from_json(&n.settings, json_object_get(root, "settings"), err, errlen);
+		if (ret)
+			return ret;
+	}
+	vips = json_object_get(root, "vips");
+	if (vips && !json_is_array(vips))
+		return fail(err, errlen, -EINVAL, "state: \"vips\" must be an array");
+	if (vips && json_array_size(vips)) {
+		if (json_array_size(vips) > XLB_MAX_VIPS)
+			return fail(err, errlen, -ENOSPC, "state: %zu VIPs, at most %u",
+				    json_array_size(vips), XLB_MAX_VIPS);
+		n.vips = calloc(json_array_size(vips), sizeof(*n.vips));
+		if (!n.vips)
+			return fail(err, errlen, -ENOMEM, "out of memory");
+		json_array_foreach(vips, i, v) {
+			ret = vip_from_json(&n.vips[i], v, i, err, errlen);
+			if (ret)
+				goto err_out;
+			n.nvips = i + 1;
+			total += n.vips[i].nreals;
+			for (size_t j = 0; j < i; j++) {
+				if (!key_cmp(&n.vips[j].key, &n.vips[i].key)) {
+					char vs[XLB_VIP_STRLEN];
+
+					ret = fail(err, errlen, -EEXIST, "state: VIP %s listed twice",
+						   xlb_vip_str(&n.vips[i].key, vs));
+					goto err_out;
+				}
+			}
+		}
+		if (total >= XLB_MAX_REALS) {
+			ret = fail(err, errlen, -ENOSPC,
+				   "state: %zu (VIP, real) pairs, at most %u", total,
+				   XLB_MAX_REALS - 1);
+			goto err_out;
+		}
+		qsort(n.vips, n.nvips, sizeof(*n.vips), vip_cmp);
+	}
+	*st = n;
+	return 0;
+err_out:
+	xlb_state__free(&n);
+	return ret;
+}
+
+/* ---- JSON out ---- */
+
+json_t *xlb_settings__to_json(const struct xlb_settings *s)
+{
+	char buf[XLB_ADDR_STRLEN];
+	union xlb_addr a = {};
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	if (s->has_src_v4) {
+		a.v4 = s->src_v4;
+		json_object_set_new(o, "src_v4", json_string(xlb_addr_str(&a, XLB_AF_INET, buf)));
+	}
+	if (s->has_src_v6)
+		json_object_set_new(o, "src_v6",
+				    json_string(xlb_addr_str(&s->src_v6, XLB_AF_INET6, buf)));
+	json_object_set_new(o, "gue_port", json_integer(s->gue_port));
+	json_object_set_new(o, "hash_seed", json_integer(s->hash_seed));
+	json_object_set_new(o, "mtu", json_integer(s->mtu));
+	json_object_set_new(o, "flow_table_size", json_integer(s->flow_table_size));
+	return o;
+}
+
+json_t *xlb_state__to_json(const struct xlb_state *st)
+{
+	char vs[XLB_VIP_STRLEN], as[XLB_ADDR_STRLEN];
+	json_t *root = json_object(), *vips = json_array();
+
+	if (!root || !vips)
+		goto err_out;
+	json_object_set_new(root, "settings", xlb_settings__to_json(&st->settings));
+	for (size_t i = 0; i < st->nvips; i++) {
+		const struct xlb_vip_cfg *v = &st->vips[i];
+		json_t *o = json_object(), *reals = json_array();
+
+		if (!o || !reals) {
+			json_decref(o);
+			json_decref(reals);
+			goto err_out;
+		}
+		json_object_set_new(o, "vip", json_string(xlb_vip_str(&v->key, vs)));
+		json_object_set_new(o, "hash", json_string(xlb_hash_mode_name(v->hash_mode)));
+		json_object_set_new(o, "encap", json_string(xlb_encap_name(v->encap)));
+		json_object_set_new(o, "ring_size", json_integer(v->ring_size));
+		for (size_t j = 0; j < v->nreals; j++) {
+			json_t *r = json_object();
+
+			json_object_set_new(r, "address", json_string(xlb_addr_str(
+				&v->reals[j].addr, v->reals[j].family, as)));
+			json_object_set_new(r, "weight", json_integer(v->reals[j].weight));
+			json_array_append_new(reals, r);
+		}
+		json_object_set_new(o, "reals", reals);
+		json_array_append_new(vips, o);
+	}
+	json_object_set_new(root, "vips", vips);
+	return root;
+err_out:
+	json_decref(root);
+	json_decref(vips);
+	return NULL;
+}
+
+/* ---- files ---- */
+
+int xlb_state__load(struct xlb_state *st, const char *path, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	struct stat sb;
+	json_t *root;
+	char msg[256];
+	int ret;
+
+	if (stat(path, &sb)) {
+		ret = -errno;
+		return fail(err, errlen, ret, "%s: %s", path, strerror(-ret));
+	}
+	if (sb.st_size > XLB_STATE_MAX_BYTES)
+		return fail(err, errlen, -EFBIG, "%s: %lld bytes, at most %u", path,
+			    (long long)sb.st_size, XLB_STATE_MAX_BYTES);
+	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return fail(err, errlen, -EINVAL, "%s:%d:%d: %s", path, jerr.line, jerr.column,
+			    jerr.text);
+	ret = xlb_state__from_json(st, root, msg, sizeof(msg));
+	json_decref(root);
+	if (ret)
+		return fail(err, errlen, ret, "%s: %s", path, msg);
+	return 0;
+}
+
+/* write(2) all of buf or fail. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int xlb_state__save(const struct xlb_state *st, const char *path, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX], dirbuf[PATH_MAX];
+	char *text = NULL;
+	json_t *root;
+	int fd = -1, dfd = -1, ret;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return fail(err, errlen, -ENAMETOOLONG, "%s: path too long", path);
+	snprintf(dirbuf, sizeof(dirbuf), "%s", path);
+	root = xlb_state__to_json(st);
+	if (root)
+		text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!text)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		fail(err, errlen, ret, "create %s: %s", tmp, strerror(-ret));
+		goto out;
+	}
+	ret = write_all(fd, text, strlen(text));
+	if (!ret)
+		ret = write_all(fd, "\n", 1);
+	if (!ret && fsync(fd))
+		ret = -errno;
+	if (!ret && xlb_state__save_inject_err)
+		ret = xlb_state__save_inject_err;
+	if (ret) {
+		fail(err, errlen, ret, "write %s: %s", tmp, strerror(-ret));
+		goto err_unlink;
+	}
+	if (close(fd)) {
+		fd = -1;
+		ret = -errno;
+		fail(err, errlen, ret, "close %s: %s", tmp, strerror(-ret));
+		goto err_unlink;
+	}
+	fd = -1;
+	if (rename(tmp, path)) {
+		ret = -errno;
+		fail(err, errlen, ret, "rename %s -> %s: %s", tmp, path, strerror(-ret));
+		goto err_unlink;
+	}
+	/* The rename is durable only once the directory is. */
+	dfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	ret = 0;
+	goto out;
+err_unlink:
+	unlink(tmp);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	return ret;
+}
+
+/* ---- edits ---- */
+
+int xlb_state__add_vip(struct xlb_state *st, const struct xlb_vip_cfg *v, char *err, size_t errlen)
+{
+	char vs[XLB_VIP_STRLEN];
+	struct xlb_vip_cfg *nv;
+	size_t total = 0;
+	int ret;
+
+	if (xlb_state__find_vip(st, &v->key))
+		return fail(err, errlen, -EEXIST, "VIP %s already exists", xlb_vip_str(&v->key, vs));
+	if (st->nvips >= XLB_MAX_VIPS)
+		return fail(err, errlen, -ENOSPC, "too many VIPs: at most %u", XLB_MAX_VIPS);
+	ret = xlb_vip_cfg__validate(v, err, errlen);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < st->nvips; i++)
+		total += st->vips[i].nreals;
+	if (total + v->nreals >= XLB_MAX_REALS)
+		return fail(err, errlen, -ENOSPC, "too many (VIP, real) pairs: at most %u",
+			    XLB_MAX_REALS - 1);
+	nv = realloc(st->vips, (st->nvips + 1) * sizeof(*nv));
+	if (!nv)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	st->vips = nv;
+	if (vip_cfg_copy(&st->vips[st->nvips], v))
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	st->nvips++;
+	qsort(st->vips, st->nvips, sizeof(*st->vips), vip_cmp);
+	return 0;
+}
+
+static struct xlb_vip_cfg *need_vip(const struct xlb_state *st, const struct xlb_vip_key *key,
+				    char *err, size_t errlen)
+{
+	struct xlb_vip_cfg *v = xlb_state__find_vip(st, key);
+	char vs[XLB_VIP_STRLEN];
+
+	if (!v)
+		fail(err, errlen, -ENOENT, "VIP %s does not exist", xlb_vip_str(key, vs));
+	return v;
+}
+
+int xlb_state__del_vip(struct xlb_state *st, const struct xlb_vip_key *key, char *err, size_t errlen)
+{
+	struct xlb_vip_cfg *v = need_vip(st, key, err, errlen);
+	size_t i;
+
+	if (!v)
+		return -ENOENT;
+	i = v - st->vips;
+	vip_cfg_free(v);
+	memmove(&st->vips[i], &st->vips[i + 1], (st->nvips - i - 1) * sizeof(*v));
+	st->nvips--;
+	return 0;
+}
+
+int xlb_state__add_real(struct xlb_state *st, const struct xlb_vip_key *key,
+			const struct xlb_real_cfg *r, char *err, size_t errlen)
+{
+	struct xlb_vip_cfg *v = need_vip(st, key, err, errlen);
+	char vs[XLB_VIP_STRLEN], as[XLB_ADDR_STRLEN];
+	struct xlb_real_cfg *nr;
+	size_t total = 0;
+
+	if (!v)
+		return -ENOENT;
+	xlb_vip_str(key, vs);
+	xlb_addr_str(&r->addr, r->family, as);
+	if (r->family != XLB_AF_INET && r->family != XLB_AF_INET6)
+		return fail(err, errlen, -EINVAL, "real %s: no address family", as);
+	if (xlb_vip_cfg__find_real(v, &r->addr, r->family))
+		return fail(err, errlen, -EEXIST, "VIP %s already has real %s", vs, as);
+	if (r->weight > XLB_WEIGHT_MAX)
+		return fail(err, errlen, -EINVAL, "weight %u out of range 0..%u", r->weight,
+			    XLB_WEIGHT_MAX);
+	for (size_t i = 0; i < st->nvips; i++)
+		total += st->vips[i].nreals;
+	if (total + 1 >= XLB_MAX_REALS)
+		return fail(err, errlen, -ENOSPC, "too many (VIP, real) pairs: at most %u",
+			    XLB_MAX_REALS - 1);
+	nr = realloc(v->reals, (v->nreals + 1) * sizeof(*nr));
+	if (!nr)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	v->reals = nr;
+	v->reals[v->nreals++] = *r;
+	qsort(v->reals, v->nreals, sizeof(*v->reals), real_cmp);
+	return 0;
+}
+
+static struct xlb_real_cfg *need_real(struct xlb_vip_cfg *v, const union xlb_addr *addr,
+				      __u8 family, char *err, size_t errlen)
+{
+	struct xlb_real_cfg *r = xlb_vip_cfg__find_real(v, addr, family);
+	char vs[XLB_VIP_STRLEN], as[XLB_ADDR_STRLEN];
+
+	if (!r)
+		fail(err, errlen, -ENOENT, "VIP %s has no real %s", xlb_vip_str(&v->key, vs),
+		     xlb_addr_str(addr, family, as));
+	return r;
+}
+
+int xlb_state__del_real(struct xlb_state *st, const struct xlb_vip_key *key,
+			const union xlb_addr *addr, __u8 family, char *err, size_t errlen)
+{
+	struct xlb_vip_cfg *v = need_vip(st, key, err, errlen);
+	struct xlb_real_cfg *r;
+	size_t i;
+
+	if (!v)
+		return -ENOENT;
+	r = need_real(v, addr, family, err, errlen);
+	if (!r)
+		return -ENOENT;
+	i = r - v->reals;
+	memmove(&v->reals[i], &v->reals[i + 1], (v->nreals - i - 1) * sizeof(*r));
+	v->nreals--;
+	return 0;
+}
+
+int xlb_state__set_weight(struct xlb_state *st, const struct xlb_vip_key *key,
+			  const union xlb_addr *addr, __u8 family, __u32 weight,
+			  char *err, size_t errlen)
+{
+	struct xlb_vip_cfg *v = need_vip(st, key, err, errlen);
+	struct xlb_real_cfg *r;
+
+	if (!v)
+		return -ENOENT;
+	r = need_real(v, addr, family, err, errlen);
+	if (!r)
+		return -ENOENT;
+	if (weight > XLB_WEIGHT_MAX)
+		return fail(err, errlen, -EINVAL, "weight %u out of range 0..%u", weight,
+			    XLB_WEIGHT_MAX);
+	r->weight = weight;
+	return 0;
+}
