@@ -32,7 +32,8 @@ BPF_CFLAGS := -O2 -g -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
 	      -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) $(EXTRA_BPF_CFLAGS)
 CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-	      -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(OUTPUT) -MMD -MP
+	      -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(OUTPUT)
+DEPFLAGS   := -MMD -MP
 LDLIBS     := -lxdp -lbpf -lelf -lz -ljansson -lxxhash -lcurl -lmicrohttpd -lm
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -84,7 +85,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 $(OUTPUT)/%.o: %.c $(SKELS) | $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
