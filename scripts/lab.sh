@@ -42,17 +42,22 @@
 # bound to the address so that the reply leaves from the VIP: DSR).
 # The reals run xlb's decap program (build/bin/xlb-decap) when it is built.
 #
-# Veth facts of this kernel, checked in this lab (see tests/e2e/test_lab.sh):
+# Veth facts of this kernel, measured in this lab with the balancer on lb1
+# (and re-checked by tests/e2e/test_traffic.sh, case veth_facts):
 # - A frame sent with XDP_TX by the balancer on lbN's veth is delivered to
-#   the peer (the bridge port in the switch namespace) only when that peer
-#   has an XDP program attached; without one the frame is counted as xdp_tx
-#   and dropped. So every bridge port facing an LB gets .output/xdp_pass.bpf.o
-#   (bpf/xdp_pass.bpf.c). The bridge then forwards as usual (skbs), so the
+#   the peer (the bridge port p-lbN in the switch namespace) only when that
+#   peer has an XDP program attached; without one every connection to the
+#   VIP timed out (frames counted as xdp_tx, never received). So every
+#   bridge port facing an LB gets .output/xdp_pass.bpf.o
+#   (bpf/xdp_pass.bpf.c). The bridge then forwards ordinary skbs, so the
 #   reals', router's and clients' ports need nothing.
-# - Packets that go through an XDP program lose the "checksum partial" state
-#   that veth leaves on locally sent TCP/UDP packets, and arrive with bad
-#   checksums. So transmit checksum offload is off (`ethtool -K IF tx off`)
-#   on every veth end of the lab: the sending stacks compute full checksums.
+# - A client whose veth keeps transmit checksum offload (and so TSO) on
+#   sends packets with partial checksums, or GSO super-packets, that do not
+#   survive the balancer's XDP_TX: small requests still worked, a 1 MB
+#   upload through the VIP failed every time; with `ethtool -K IF tx off` on
+#   the client it passed. Only senders whose packets cross an XDP program
+#   need it (the clients); the lab turns it off on every veth end anyway,
+#   which costs nothing here and keeps every path alike.
 # - MTU: encapsulation adds 20 (IPIP in IPv4), 28 (GUE in IPv4), 40 (IPIP in
 #   IPv6) or 48 (GUE in IPv6) bytes. Clients keep MTU 1500; LBs, router and
 #   reals use $CORE_MTU (1600), as an operator raises the MTU between LBs
