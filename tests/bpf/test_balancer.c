@@ -1855,6 +1855,63 @@ static void test_fragment_to_src_ip_vip(void)
 		  xlbf_action_name(act));
 }
 
+/* The quote of an ICMP error must lie inside the ICMP message, not in the padding after it. */
+static void test_icmp_quote_outside_packet(void)
+{
+	struct pkt in, quoted;
+	struct snap before;
+	int act;
+
+	pkt_init(&quoted);
+	pkt_eth(&quoted, MAC_GW, MAC_LB);
+	pkt_ip4(&quoted, &(struct pkt_ip4){ .src = "198.18.10.1", .dst = CLIENT4, .df = true });
+	pkt_tcp(&quoted, &(struct pkt_tcp){ .sport = 80, .dport = 40001, .flags = ACK });
+	pkt_finish(&quoted);
+	/* tot_len 28: IP + ICMP header only; the "quote" is Ethernet padding. */
+	pkt_init(&in);
+	pkt_eth(&in, MAC_LB, MAC_GW);
+	pkt_ip4(&in, &(struct pkt_ip4){ .src = "198.18.50.1", .dst = "198.18.10.1", .tot_len = 28 });
+	pkt_icmp4(&in, 3, 4, 1200);
+	pkt_payload_l3(&in, &quoted, 28);
+	pkt_finish(&in);
+	take(&before, 0, 0);
+	act = xlbf_run(&F, &in, NULL);
+	if (KNOWN_DEVIATION(act == XDP_DROP_,
+			    "ICMPv4 error with tot_len 28 whose quoted header lies in the frame's "
+			    "padding: got %s (parse_quote_v4 bounds the quote by data_end, not by "
+			    "the IP packet's length, unlike parse_l4 since 8477cbd)",
+			    xlbf_action_name(act)))
+		check_global(&before, S(DROP_MALFORMED));
+}
+
+static void test_icmp6_quote_outside_packet(void)
+{
+	struct pkt in, quoted;
+	struct snap before;
+	int act;
+
+	pkt_init(&quoted);
+	pkt_eth(&quoted, MAC_GW, MAC_LB);
+	pkt_ip6(&quoted, &(struct pkt_ip6){ .src = "2001:db8:10::1", .dst = CLIENT6 });
+	pkt_tcp(&quoted, &(struct pkt_tcp){ .sport = 80, .dport = 40001, .flags = ACK });
+	pkt_finish(&quoted);
+	/* payload_len 8: the ICMPv6 header only; the quote is padding. */
+	pkt_init(&in);
+	pkt_eth(&in, MAC_LB, MAC_GW);
+	pkt_ip6(&in, &(struct pkt_ip6){ .src = "2001:db8:50::1", .dst = "2001:db8:10::1",
+				       .payload_len = 8 });
+	pkt_icmp6(&in, 2, 0, 1280);
+	pkt_payload_l3(&in, &quoted, 48);
+	pkt_finish(&in);
+	take(&before, 0, 0);
+	act = xlbf_run(&F, &in, NULL);
+	if (KNOWN_DEVIATION(act == XDP_DROP_,
+			    "ICMPv6 error with payload_len 8 whose quoted header lies in the "
+			    "frame's padding: got %s (parse_quote_v6 bounds the quote by data_end)",
+			    xlbf_action_name(act)))
+		check_global(&before, S(DROP_MALFORMED));
+}
+
 /* ---- verifier ---- */
 
 static void test_verified_insns(void)
@@ -1921,6 +1978,8 @@ int main(void)
 	test_l4_header_outside_ip_packet();
 	XLBT_RUN(test_icmp6_nd_and_others);
 	XLBT_RUN(test_fragment_to_src_ip_vip);
+	XLBT_RUN(test_icmp_quote_outside_packet);
+	XLBT_RUN(test_icmp6_quote_outside_packet);
 
 	xlbf_close(&F);
 	return xlbt_finish("bpf/balancer");
