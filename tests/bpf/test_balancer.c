@@ -627,6 +627,42 @@ static void test_hash_src_ip_dport(void)
 	printf("  dport 80 -> real %u, dport %u -> real %u\n", r80, d, rd);
 }
 
+static void test_hash_src_ip_v6(void)
+{
+	const char *vip = "2001:db8:11::2";
+	struct xlb_flow_key k;
+	uint32_t r0, r;
+	int apart = 0;
+
+	setup_hash_vip(27, vip, 53, XLB_HASH_SRC_IP);
+	ASSERT_OK(xlbf_clear_flows(&F), "clear flows");
+	k = xlbf_flow_key(CLIENT6, vip, 40000, 53, UDP);
+	ASSERT_EQ(send_udp(vip, 40000, 53, &r0), XDP_TX_, "first flow");
+	ASSERT_EQ(r0, ring_real(&k, XLB_HASH_SRC_IP), "first flow real");
+	for (uint16_t p = 40001; p < 40040; p++) {
+		ASSERT_EQ(send_udp(vip, p, 53, &r), XDP_TX_, "other port");
+		if (!ASSERT_EQ(r, r0, "same v6 client, other port: same real"))
+			break;
+	}
+	/* Clients differing in the last address word spread by the shared hash. */
+	for (int i = 2; i < 40; i++) {
+		char addr[64];
+		struct recipe rc = { UDP, addr, vip, 40000, 53, .payload = 8 };
+		struct pkt in, out;
+
+		snprintf(addr, sizeof(addr), "2001:db8:100::%x", i);
+		k = xlbf_flow_key(addr, vip, 40000, 53, UDP);
+		build(&in, &rc);
+		if (!ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "client"))
+			break;
+		r = !memcmp(out.buf, REALS[5].mac, 6) ? 5 : !memcmp(out.buf, REALS[6].mac, 6) ? 6 : 0;
+		if (!ASSERT_EQ(r, ring_real(&k, XLB_HASH_SRC_IP), "v6 client real"))
+			break;
+		apart += r != r0;
+	}
+	ASSERT_TRUE(apart > 0, "some v6 clients land elsewhere");
+}
+
 /* ---- flow table ---- */
 
 static const struct recipe FLOW_SYN = { TCP, NULL, "198.18.10.7", 45000, 80, SYN, .df = true };
@@ -1949,6 +1985,7 @@ int main(void)
 	XLBT_RUN(test_hash_5tuple);
 	XLBT_RUN(test_hash_src_ip);
 	XLBT_RUN(test_hash_src_ip_dport);
+	XLBT_RUN(test_hash_src_ip_v6);
 	XLBT_RUN(test_lru_sticky_after_ring_change);
 	XLBT_RUN(test_lru_udp_sticky);
 	XLBT_RUN(test_lru_real_down_reselects);
