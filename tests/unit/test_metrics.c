@@ -372,6 +372,11 @@ static void test_render_maps(void)
 	fill_model(&mo);
 
 	xlb_metrics__set_lookup(m, XLB_METRICS_LOOKUP_BATCH);
+	/* render never walks the flow table: no active-flow family before a walk */
+	ASSERT_OK(xlb_metrics__render(m, &mo, &a), "render before a walk");
+	ASSERT_TRUE(strstr(xlb_prom__cstr(&a), "xlb_vip_active_flows") == NULL, "no sample yet");
+	xlb_prom__reset(&a);
+	ASSERT_OK(xlb_metrics__sample_flows(m), "batch flow walk");
 	ASSERT_OK(xlb_metrics__render(m, &mo, &a), "render batch");
 	xlb_prom__cstr(&a);
 
@@ -462,6 +467,53 @@ out:
 	xlb_metrics__free(m);
 	xlb_prom__free(&a);
 	xlb_prom__free(&b);
+	close_maps(&f);
+}
+
+/*
+ * The stepped walk that the server drives: steps of 8 entries 10 ms apart
+ * publish the same counts as one full walk, only when the walk completes,
+ * and the next walk waits for the interval.
+ */
+static void test_flow_steps(void)
+{
+	struct xlb_metrics_opts o = { .flow_step = 8, .flow_interval_ms = 60000 };
+	struct fake_maps f = { -1, -1, -1, -1 };
+	struct xlb_metrics *m = NULL;
+	int steps = 0, r = 0;
+
+	if (make_maps(&f)) {
+		xlbt_skip("cannot create BPF maps");
+		goto out;
+	}
+	fill_flows(f.flows);
+	m = xlb_metrics__new(&(struct xlb_metrics_maps){ f.stats, f.vips, f.reals, f.flows }, &o);
+	if (!ASSERT_TRUE(m != NULL, "metrics new"))
+		goto out;
+	ASSERT_EQ(xlb_metrics__flows_timeout_ms(m), 0, "first walk due at once");
+	/* 75 entries in batches of up to 4096: a step may take one batch of all */
+	for (int i = 0; i < 1000 && r != 1; i++) {
+		int t = xlb_metrics__flows_timeout_ms(m);
+
+		if (t > 0)
+			usleep(t * 1000);
+		r = xlb_metrics__flows_step(m);
+		if (r < 0)
+			break;
+		steps++;
+		if (r == 0)
+			ASSERT_EQ(xlb_metrics__flow_entries(m), 0, "nothing published mid-walk");
+	}
+	ASSERT_EQ(r, 1, "walk completed");
+	printf("  walk completed in %d step(s)\n", steps);
+	ASSERT_EQ(xlb_metrics__active_flows(m, 0), 10, "VIP 0");
+	ASSERT_EQ(xlb_metrics__active_flows(m, 1), 20, "VIP 1");
+	ASSERT_EQ(xlb_metrics__active_flows(m, 2), 30, "VIP 2");
+	ASSERT_EQ(xlb_metrics__flow_entries(m), 75, "entries");
+	ASSERT_TRUE(xlb_metrics__flows_timeout_ms(m) > 50000, "next walk after the interval");
+	ASSERT_EQ(xlb_metrics__flows_step(m), 0, "not due: no step");
+out:
+	xlb_metrics__free(m);
 	close_maps(&f);
 }
 
@@ -598,6 +650,7 @@ static void test_promtool(void)
 	if (!ASSERT_TRUE(m != NULL, "metrics new"))
 		goto out;
 	fill_model(&mo);
+	xlb_metrics__sample_flows(m);
 	ASSERT_OK(xlb_metrics__render(m, &mo, &p), "render");
 	fd = mkstemp(path);
 	if (!ASSERT_TRUE(fd >= 0, "mkstemp"))
@@ -992,6 +1045,7 @@ int main(void)
 	XLBT_RUN(test_daemon_counters);
 	XLBT_RUN(test_parse_listen);
 	XLBT_RUN(test_render_maps);
+	XLBT_RUN(test_flow_steps);
 	XLBT_RUN(test_render_exact);
 	XLBT_RUN(test_promtool);
 	XLBT_RUN(test_http_endpoints);

@@ -47,8 +47,9 @@
  *      exit: xlb_metrics_http__stop(h); xlb_metrics__free(m);
  *    __run never blocks: MHD's sockets are non-blocking and the fd above is
  *    MHD's own epoll fd. A scrape renders synchronously inside __run (see
- *    README for the figure: a few ms for 512 VIPs x 100 reals), then the
+ *    README for the figure: ~16 ms for 512 VIPs x 100 reals), then the
  *    body is written out over as many __run calls as the socket needs.
+ *    __run also takes the flow-table sample in steps of a few ms (below).
  *
  * Everything here is single-threaded: one struct xlb_metrics and its server
  * belong to one thread.
@@ -65,7 +66,9 @@
 
 #define XLB_METRICS_LISTEN_DEFAULT "127.0.0.1:9120"
 #define XLB_METRICS_FLOW_WINDOW_S 60		/* a flow is active if used this recently */
-#define XLB_METRICS_FLOW_INTERVAL_MS 10000	/* flow table sampled at most this often */
+#define XLB_METRICS_FLOW_INTERVAL_MS 10000	/* a flow-table walk starts this often */
+#define XLB_METRICS_FLOW_STEP 16384		/* entries read per step of a walk (~4 ms) */
+#define XLB_METRICS_FLOW_STEP_GAP_MS 10		/* pause between two steps of a walk */
 
 /* ---- the model the daemon supplies at scrape time ---- */
 
@@ -160,9 +163,9 @@ enum xlb_metrics_lookup {
 
 struct xlb_metrics_opts {
 	__u32 flow_window_s;		/* active-flow window; 0 = XLB_METRICS_FLOW_WINDOW_S */
-	__u32 flow_interval_ms;		/* min. time between flow samples; 0 = default */
+	__u32 flow_interval_ms;		/* time between walk starts; 0 = default */
+	__u32 flow_step;		/* entries per step; 0 = XLB_METRICS_FLOW_STEP */
 	enum xlb_metrics_lookup lookup;	/* default AUTO */
-	bool no_flow_sampling;		/* never sample the flow table */
 };
 
 struct xlb_metrics;
@@ -177,23 +180,36 @@ void xlb_metrics__set_lookup(struct xlb_metrics *m, enum xlb_metrics_lookup look
 
 /*
  * Appends a full scrape to out: map counters summed over CPUs now, the
- * model, the last flow sample (taken first when it is older than
- * flow_interval_ms). On error (-ENOMEM, a map read failing) out holds a
- * partial text and the error is returned; a failing map read is logged.
+ * model, and the last completed flow sample (render itself never walks the
+ * flow table). On error (-ENOMEM, a map read failing) out holds a partial
+ * text and the error is returned; a failing map read is logged.
  */
 int xlb_metrics__render(struct xlb_metrics *m, const struct xlb_metrics_model *model,
 			struct xlb_prom *out);
 
 /*
- * Counts flows per VIP whose atime is within the window, with
- * BPF_MAP_LOOKUP_BATCH over xlb_flows, now. render calls it on its cadence;
- * a daemon may call it from a timer instead. Returns 0 or -errno.
+ * Active flows per VIP: flows whose atime is within the window, counted by
+ * walking xlb_flows with BPF_MAP_LOOKUP_BATCH. A full walk of 262144
+ * entries costs ~70 ms of CPU (bench_metrics), so it is cut into steps of
+ * flow_step entries (~4 ms each), one every XLB_METRICS_FLOW_STEP_GAP_MS,
+ * and a new walk starts every flow_interval_ms. The result is published
+ * when a walk completes.
+ *
+ * The HTTP server runs the steps from xlb_metrics_http__run() and folds
+ * their deadline into xlb_metrics_http__timeout_ms(): a daemon using it
+ * has nothing more to do. Without the server, call __flows_step() when
+ * __flows_timeout_ms() says, or __sample_flows() for a blocking full walk.
  */
+/* One full walk now (blocking); publishes the result. Returns 0 or -errno. */
 int xlb_metrics__sample_flows(struct xlb_metrics *m);
-/* Result of the last sample: active flows of VIP index vip, entries seen. */
+/* One step if due: returns 1 when it completed a walk, 0 otherwise, or -errno. */
+int xlb_metrics__flows_step(struct xlb_metrics *m);
+/* Milliseconds until a step is due (0 = now); -1 = no flow table. */
+int xlb_metrics__flows_timeout_ms(const struct xlb_metrics *m);
+/* Result of the last completed walk: active flows of VIP index vip, entries seen. */
 __u64 xlb_metrics__active_flows(const struct xlb_metrics *m, __u32 vip);
 __u64 xlb_metrics__flow_entries(const struct xlb_metrics *m);
-/* Duration of the last flow sample and of the last render, seconds. */
+/* CPU time of the last completed walk (sum of its steps), of the last render, seconds. */
 double xlb_metrics__flow_sample_seconds(const struct xlb_metrics *m);
 double xlb_metrics__render_seconds(const struct xlb_metrics *m);
 

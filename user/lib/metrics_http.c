@@ -11,6 +11,9 @@
  * on every change, for a scrape every 15 s or so. A render of 512 VIPs x
  * 100 reals takes a few ms (bench_metrics), short enough to run inline.
  *
+ * __run and __timeout_ms also pace the flow-table walk (metrics_flows.c),
+ * so that the daemon needs no timer of its own for it.
+ *
  * Bounds: MHD_OPTION_CONNECTION_LIMIT (connections), ..._MEMORY_LIMIT
  * (request head and line must fit: larger ones get 431/414 and the
  * connection closes), ..._TIMEOUT (idle and slowloris connections are
@@ -281,16 +284,26 @@ int xlb_metrics_http__fd(const struct xlb_metrics_http *h)
 
 int xlb_metrics_http__timeout_ms(struct xlb_metrics_http *h)
 {
+	int flows = xlb_metrics__flows_timeout_ms(h->m), web = -1;
 	MHD_UNSIGNED_LONG_LONG t;
 
-	if (MHD_get_timeout(h->mhd, &t) != MHD_YES)
-		return -1;
-	return t > INT_MAX ? INT_MAX : (int)t;
+	if (MHD_get_timeout(h->mhd, &t) == MHD_YES)
+		web = t > INT_MAX ? INT_MAX : (int)t;
+	if (web < 0)
+		return flows;
+	if (flows < 0)
+		return web;
+	return web < flows ? web : flows;
 }
 
 int xlb_metrics_http__run(struct xlb_metrics_http *h)
 {
-	return MHD_run(h->mhd) == MHD_YES ? 0 : -EIO;
+	int err = MHD_run(h->mhd) == MHD_YES ? 0 : -EIO;
+
+	/* a step of the flow-table walk when one is due (a few ms; logs its errors) */
+	if (h->m->maps.flows_fd >= 0)
+		xlb_metrics__flows_step(h->m);
+	return err;
 }
 
 int xlb_metrics_http__port(const struct xlb_metrics_http *h)

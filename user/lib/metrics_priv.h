@@ -35,10 +35,17 @@ struct xlb_metrics {
 	__u32 *keys;
 
 	/* flow sampling (metrics_flows.c) */
-	__u64 *active;			/* [vip_max] active flows per VIP, last sample */
-	__u64 flow_entries;		/* entries seen by the last sample */
-	__u64 flow_sample_ns;		/* CLOCK_MONOTONIC of the last sample; 0 = none */
-	double flow_sample_s;		/* its duration */
+	__u64 *active;			/* [vip_max] active flows per VIP, last completed walk */
+	__u64 flow_entries;		/* entries seen by the last walk */
+	__u64 flow_sample_ns;		/* CLOCK_MONOTONIC at its end; 0 = none yet */
+	double flow_sample_s;		/* its cost: sum of its steps' durations */
+	__u64 *walk_active;		/* [vip_max] counts of the walk in progress */
+	__u64 walk_entries;		/* entries seen so far by it */
+	__u64 walk_start_ns;		/* when it started (window reference); 0 = no walk */
+	__u64 walk_next_ns;		/* when its next step is due / the next walk starts */
+	double walk_s;			/* its cost so far */
+	__u32 walk_token;		/* batch position (hash bucket) */
+	bool walk_first;		/* next batch starts from the beginning */
 	void *fkeys, *fvals;		/* batch buffers */
 	__u32 fchunk;			/* entries per batch */
 
