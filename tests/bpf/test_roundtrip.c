@@ -7,8 +7,10 @@
  * Ethernet header is the one decap received (the balancer's: destination =
  * the real's next hop, source = the LB), with an 802.1Q tag kept.
  * Covered: 4in4, 6in6, 4in6, 6in4, GUE over v4 and v6 (default and custom
- * port), tagged and untagged, TCP and UDP, odd and even lengths, and
- * Ethernet padding (the balancer carries it along, decap trims it).
+ * port), tagged and untagged, TCP and UDP, odd and even lengths, ECN
+ * codepoints (copied out by the balancer, left alone by decap's RFC 6040
+ * handling), and Ethernet padding (the balancer carries it along, decap
+ * trims it).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -51,6 +53,7 @@ struct trip {
 	uint16_t vlan;
 	uint16_t payload;
 	uint8_t padding;	/* Ethernet padding after the IP packet (decap trims it) */
+	uint8_t tos;		/* TOS / traffic class; 0 = 0x20 (DSCP 8, not-ECT) */
 };
 
 /* VIP ids by (family of VIP, proto, encap, real family); set up on demand. */
@@ -73,16 +76,17 @@ static int setup_vip(const struct trip *t, uint32_t *id)
 static void build(struct pkt *p, const struct trip *t)
 {
 	bool v6 = strchr(t->vip, ':') != NULL;
+	uint8_t tos = t->tos ? t->tos : 0x20;
 
 	pkt_init(p);
 	pkt_eth(p, MAC_LB, MAC_GW);
 	if (t->vlan)
 		pkt_vlan(p, t->vlan);
 	if (v6)
-		pkt_ip6(p, &(struct pkt_ip6){ .src = CLIENT6, .dst = t->vip, .tclass = 0x20,
+		pkt_ip6(p, &(struct pkt_ip6){ .src = CLIENT6, .dst = t->vip, .tclass = tos,
 					      .flow_label = 0xbeef, .hop_limit = 55 });
 	else
-		pkt_ip4(p, &(struct pkt_ip4){ .src = CLIENT4, .dst = t->vip, .tos = 0x20, .df = true,
+		pkt_ip4(p, &(struct pkt_ip4){ .src = CLIENT4, .dst = t->vip, .tos = tos, .df = true,
 					      .ttl = 55, .id = 4321 });
 	if (t->proto == IPPROTO_TCP)
 		pkt_tcp(p, &(struct pkt_tcp){ .sport = 33333, .dport = 443, .flags = PKT_TCP_ACK,
@@ -215,6 +219,12 @@ static const struct trip TRIPS[] = {
 	{ "GUE v4 outer, v6 inner UDP", "2001:db8:30::4", IPPROTO_UDP, XLB_ENCAP_GUE, false, 0, 77 },
 	{ "4in4 TCP SYN padded to 60 bytes", "198.18.30.1", IPPROTO_TCP, XLB_ENCAP_IPIP, false, 0, 0, 6 },
 	{ "GUE v6 outer, padded tagged v4 UDP", "198.18.30.4", IPPROTO_UDP, XLB_ENCAP_GUE, true, 0x000c, 0, 10 },
+	/* ECN: the balancer copies it to the outer header; decap (RFC 6040) must leave it be. */
+	{ "4in4 TCP, ECN CE", "198.18.30.1", IPPROTO_TCP, XLB_ENCAP_IPIP, false, 0, 40, 0, 0x23 },
+	{ "6in6 UDP, ECT(1)", "2001:db8:30::1", IPPROTO_UDP, XLB_ENCAP_IPIP, true, 0, 41, 0, 0x01 },
+	{ "4in6 UDP, ECT(0)", "198.18.30.2", IPPROTO_UDP, XLB_ENCAP_IPIP, true, 0, 42, 0, 0x02 },
+	{ "GUE v6 outer, v4 inner, ECN CE", "198.18.30.4", IPPROTO_UDP, XLB_ENCAP_GUE, true, 0, 43, 0, 0xbb },
+	{ "GUE v4 outer, v6 inner, ECN CE", "2001:db8:30::4", IPPROTO_UDP, XLB_ENCAP_GUE, false, 0, 44, 0, 0x03 },
 };
 
 int main(void)
