@@ -10,7 +10,10 @@
  * Figures, each the median of --runs runs (min beside it):
  *   reads only   51200 per-real rows: BPF_MAP_LOOKUP_BATCH vs one lookup each
  *   full scrape  xlb_metrics__render (reads + text) with batch, per key, auto
- *   flow sample  xlb_metrics__sample_flows by batch and by get_next_key+lookup
+ *   flow sample  xlb_metrics__sample_flows by batch and by get_next_key+lookup,
+ *                and the longest step of the walk as the server paces it
+ *   over HTTP    GET /metrics on 127.0.0.1 from a client thread while this
+ *                thread runs the epoll loop as xlbd would (render + transfer)
  *
  *   bench_metrics [--quick] [--runs N]
  *
@@ -18,12 +21,19 @@
  * Machine-readable lines:
  *   XLB-BENCH metrics-reads rows=51200 batch_ms=... per_key_ms=... ratio=...
  *   XLB-BENCH metrics-scrape vips=512 reals=51200 bytes=... batch_ms=... per_key_ms=... auto_ms=... ratio=...
- *   XLB-BENCH metrics-flows entries=... batch_ms=... per_key_ms=...
+ *   XLB-BENCH metrics-flows entries=... batch_ms=... per_key_ms=... steps=... step_max_ms=...
+ *   XLB-BENCH metrics-http bytes=... ms=...
  * Needs root (bpf_map_create); exits 2 when maps cannot be created.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +285,87 @@ static void bench_steps(struct xlb_metrics *m, const struct xlb_metrics_maps *ma
 	}
 }
 
+struct http_client {
+	int port;
+	size_t bytes;
+	int status;
+	double ms;
+	atomic_bool done;
+};
+
+static void *http_client(void *arg)
+{
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(0) };
+	struct http_client *c = arg;
+	struct timeval tv = { .tv_sec = 10 };
+	static char buf[1 << 16];
+	double t0 = now_ms();
+	int fd;
+
+	a.sin_port = htons(c->port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		goto out;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) < 0)
+		goto out_close;
+	/* bounded by size (1 GiB) and by SO_RCVTIMEO */
+	while (c->bytes < (1u << 30)) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n <= 0)
+			break;
+		if (!c->bytes && n > 12)
+			c->status = atoi(buf + 9);
+		c->bytes += n;
+	}
+	c->ms = now_ms() - t0;
+out_close:
+	close(fd);
+out:
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
+static int http_model(void *ctx, struct xlb_metrics_model *mo)
+{
+	*mo = *(struct xlb_metrics_model *)ctx;
+	return 0;
+}
+
+/* One scrape over loopback HTTP, served by the library's server in an epoll loop here. */
+static int bench_http(struct xlb_metrics *m, struct xlb_metrics_model *mo, struct http_client *c)
+{
+	struct xlb_metrics_http_ops ops = { .model = http_model, .ctx = mo };
+	struct epoll_event ev = { .events = EPOLLIN }, evs[4];
+	struct xlb_metrics_http *h;
+	pthread_t t;
+	double end;
+	int ep, err;
+
+	err = xlb_metrics_http__start(&h, "127.0.0.1:0", m, &ops, NULL);
+	if (err)
+		return err;
+	ep = epoll_create1(0);
+	epoll_ctl(ep, EPOLL_CTL_ADD, xlb_metrics_http__fd(h), &ev);
+	c->port = xlb_metrics_http__port(h);
+	pthread_create(&t, NULL, http_client, c);
+	end = now_ms() + 20000;
+	while (!atomic_load(&c->done) && now_ms() < end) {
+		int to = xlb_metrics_http__timeout_ms(h);
+
+		epoll_wait(ep, evs, 4, to < 0 || to > 20 ? 20 : to);
+		xlb_metrics_http__run(h);
+	}
+	pthread_join(t, NULL);
+	close(ep);
+	xlb_metrics_http__stop(h);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, lru_opts, .map_flags = BPF_F_NO_COMMON_LRU);
@@ -395,6 +486,18 @@ int main(int argc, char **argv)
 	       steps, XLB_METRICS_FLOW_STEP, step_max);
 	printf("XLB-BENCH metrics-flows entries=%llu batch_ms=%.3f per_key_ms=%.3f steps=%d step_max_ms=%.3f\n",
 	       (unsigned long long)xlb_metrics__flow_entries(m), fb.med, fk.med, steps, step_max);
+
+	{
+		struct http_client c = {};
+
+		if (!bench_http(m, &mo, &c) && c.status == 200) {
+			printf("over HTTP (loopback, render + transfer): %zu bytes in %.2f ms\n", c.bytes,
+			       c.ms);
+			printf("XLB-BENCH metrics-http bytes=%zu ms=%.3f\n", c.bytes, c.ms);
+		} else {
+			printf("over HTTP: failed (status %d)\n", c.status);
+		}
+	}
 
 	xlb_metrics__free(m);
 	free(reals);
