@@ -1948,6 +1948,113 @@ static void test_icmp6_quote_outside_packet(void)
 		check_global(&before, S(DROP_MALFORMED));
 }
 
+/* ---- hostile input: mutated packets ---- */
+
+/* Counters of which every packet adds exactly one (besides RX). */
+static const uint32_t OUTCOMES = S(PASS_NOT_IP) | S(PASS_NOT_VIP) | S(TX) | S(DROP_NO_VIP_PORT) |
+	S(DROP_NO_REAL) | S(DROP_MALFORMED) | S(DROP_FRAGMENT) | S(DROP_ENCAP) | S(DROP_ICMP) |
+	S(ICMP_ECHO_REPLY) | S(ICMP_TOO_BIG);
+
+static uint32_t fuzz_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (uint32_t)(*s >> 11);
+}
+
+/*
+ * Valid packets of every kind the table uses, with random bytes of their
+ * headers overwritten, random truncation and random lengths: every run must
+ * end in PASS (untouched), DROP or TX, with RX and exactly one outcome
+ * counter, and TX only towards a known real or back to the sender.
+ */
+static void test_fuzz_mutations(void)
+{
+	const struct recipe seeds[] = {
+		{ TCP, NULL, "198.18.10.1", 40001, 80, SYN, .df = true, .payload = 40 },
+		{ UDP, NULL, "2001:db8:10::1", 5353, 53, .payload = 30 },
+		{ TCP, NULL, "198.18.10.3", 40001, 443, ACK, .vlan = 7, .payload = 20 },
+		{ UDP, NULL, "198.18.10.8", 1, 2, .payload = 10 },
+		{ TCP, NULL, "2001:db8:10::2", 40001, 80, SYN, .payload = 3 },
+	};
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	int n = 4000, bad = 0, counts[5] = { 0 };
+	struct snap start, end;
+
+	ASSERT_OK(xlbf_set_config(&F, LB4, LB6, 0, SEED, 700), "mtu 700 (reach the ICMP paths)");
+	take(&start, 0, 0);
+	for (int i = 0; i < n && bad < 5; i++) {
+		struct pkt in, out;
+		struct snap before, after;
+		uint32_t outcome = 0;
+		int act, flips;
+		size_t hdr;
+
+		if (i % 5 == 4) {
+			bool v6 = fuzz_rand(&rng) & 1;
+
+			echo_request(&in, v6, v6 ? "2001:db8:10::1" : "198.18.10.1", 0,
+				     fuzz_rand(&rng) % 64);
+		} else {
+			struct recipe r = seeds[fuzz_rand(&rng) % 5];
+
+			r.payload = fuzz_rand(&rng) % 900;
+			build(&in, &r);
+		}
+		hdr = in.len < 90 ? in.len : 90;
+		flips = 1 + fuzz_rand(&rng) % 4;
+		for (int f = 0; f < flips; f++) {
+			/* Skip the MACs: the interesting bytes are the ethertype on. */
+			size_t at = 12 + fuzz_rand(&rng) % (hdr - 12);
+
+			in.buf[at] = fuzz_rand(&rng);
+		}
+		if (fuzz_rand(&rng) % 4 == 0)
+			pkt_truncate(&in, 14 + fuzz_rand(&rng) % (in.len - 13));
+
+		take(&before, 0, 0);
+		act = xlbf_run(&F, &in, &out);
+		take(&after, 0, 0);
+		for (int s = 0; s < XLB_STAT__MAX; s++)
+			if ((OUTCOMES >> s) & 1)
+				outcome += after.g.stat[s] - before.g.stat[s];
+		if (act >= 0 && act < 5)
+			counts[act]++;
+		if (!ASSERT_TRUE(act == XDP_PASS_ || act == XDP_DROP_ || act == XDP_TX_, "action") ||
+		    !ASSERT_EQ(after.g.stat[XLB_STAT_RX] - before.g.stat[XLB_STAT_RX], 1, "RX") ||
+		    !ASSERT_EQ(outcome, 1, "exactly one outcome counter")) {
+			pkt_dump("input", in.buf, in.len);
+			bad++;
+			continue;
+		}
+		if (act == XDP_PASS_ &&
+		    !ASSERT_MEM_EQ(out.buf, out.len, in.buf, in.len, "passed untouched")) {
+			bad++;
+			continue;
+		}
+		if (act == XDP_TX_) {
+			bool known = out.len >= 14 && !memcmp(out.buf, MAC_GW, 6);
+
+			for (uint32_t r = 1; r < N_REALS && !known; r++)
+				known = out.len >= 14 && !memcmp(out.buf, REALS[r].mac, 6);
+			if (!ASSERT_TRUE(known, "TX to a real or back to the sender")) {
+				pkt_dump("input", in.buf, in.len);
+				bad++;
+			}
+		}
+	}
+	printf("  %d mutated packets: %d XDP_DROP, %d XDP_PASS, %d XDP_TX; outcomes:", n, counts[1],
+	       counts[2], counts[3]);
+	take(&end, 0, 0);
+	for (int s = 0; s < XLB_STAT__MAX; s++)
+		if (end.g.stat[s] != start.g.stat[s])
+			printf(" %s %llu", xlbf_stat_names[s],
+			       (unsigned long long)(end.g.stat[s] - start.g.stat[s]));
+	printf("\n");
+	ASSERT_OK(xlbf_set_config(&F, LB4, LB6, 0, SEED, 0), "mtu off");
+}
+
 /* ---- verifier ---- */
 
 static void test_verified_insns(void)
@@ -2014,6 +2121,7 @@ int main(void)
 	XLBT_RUN(test_ptb_tagged);
 	test_l4_header_outside_ip_packet();
 	XLBT_RUN(test_icmp6_nd_and_others);
+	XLBT_RUN(test_fuzz_mutations);
 	XLBT_RUN(test_fragment_to_src_ip_vip);
 	XLBT_RUN(test_icmp_quote_outside_packet);
 	XLBT_RUN(test_icmp6_quote_outside_packet);
