@@ -52,6 +52,7 @@ static void usage(FILE *f)
 		"  -m, --xdp-mode MODE       native, generic or auto (default auto)\n"
 		"      --detach-on-exit      detach the program and remove the pins on exit\n"
 		"  -p, --pid-file PATH       pid file when daemonized (default %s)\n"
+		"      --quarantine SECONDS  before a removed real's index is reused (default 60)\n"
 		"  -v, --verbose             debug logging\n"
 		"  -h, --help\n", DEFAULT_STATE_DIR, XLB_API_SOCKET, DEFAULT_PID_FILE);
 }
@@ -210,6 +211,7 @@ int main(int argc, char **argv)
 		{ "xdp-mode", required_argument, NULL, 'm' },
 		{ "detach-on-exit", no_argument, NULL, 'D' },
 		{ "pid-file", required_argument, NULL, 'p' },
+		{ "quarantine", required_argument, NULL, 'Q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -225,6 +227,7 @@ int main(int argc, char **argv)
 	d->socket_path = XLB_API_SOCKET;
 	d->mode = XDP_MODE_UNSPEC;
 	d->listen_fd = -1;
+	d->quarantine_ms = XLBD_QUARANTINE_MS;
 	d->nh.fd = d->nh.ev_fd = -1;
 	for (int i = 0; i < XLB_DP__MAX; i++)
 		d->dp.fd[i] = -1;
@@ -259,6 +262,16 @@ int main(int argc, char **argv)
 		case 'p':
 			pid_file = optarg;
 			break;
+		case 'Q': {
+			__u32 secs;
+
+			if (xlb_parse_u32(optarg, &secs) || secs > 86400) {
+				fprintf(stderr, "xlbd: --quarantine %s: seconds 0..86400\n", optarg);
+				return 2;
+			}
+			d->quarantine_ms = secs * 1000LL;
+			break;
+		}
 		case 'v':
 			verbose++;
 			break;

@@ -197,7 +197,7 @@ static void quarantine(struct xlbd *d, const struct rt_real *r)
 		pr_warn("real index %u (%s): cannot flag it down: %s\n", r->index,
 			xlb_addr_str(&r->addr, r->family, as), strerror(-err));
 	d->real_state[r->index] = RT_QUARANTINE;
-	d->q_until[r->index] = xlb_now_ms() + XLBD_QUARANTINE_MS;
+	d->q_until[r->index] = xlb_now_ms() + d->quarantine_ms;
 	d->nquarantine++;
 }
 
@@ -297,8 +297,8 @@ int xlbd_validate(struct xlbd *d, const struct xlb_state *want, char *err, size_
 	if (needed > avail)
 		return fail(err, errlen, -ENOSPC,
 			    "no free real index for %zu new (VIP, real) pairs: %zu free, %zu in "
-			    "quarantine for up to %d s", needed, avail, d->nquarantine,
-			    XLBD_QUARANTINE_MS / 1000);
+			    "quarantine for up to %lld s", needed, avail, d->nquarantine,
+			    d->quarantine_ms / 1000);
 	return 0;
 }
 

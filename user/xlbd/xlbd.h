@@ -18,7 +18,7 @@
 #include "nexthop.h"
 #include "state.h"
 
-#define XLBD_QUARANTINE_MS 60000	/* a freed real index is not reused before this */
+#define XLBD_QUARANTINE_MS 60000	/* default: a freed real index is not reused before this */
 #define XLBD_TICK_MS 1000		/* housekeeping timer: quarantine, unresolved next hops */
 #define XLBD_VERIFY_MS 30000		/* full re-read of the maps, repairs drift */
 
@@ -63,6 +63,7 @@ struct xlbd {
 	const char *socket_path;
 	enum xdp_attach_mode mode;
 	bool detach_on_exit;
+	long long quarantine_ms;		/* --quarantine (tests shorten it) */
 
 	struct xlb_state want;		/* desired state (persisted) */
 	struct xlb_dp dp;
