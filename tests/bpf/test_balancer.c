@@ -75,26 +75,28 @@ struct vip_def {
 #define IPIP XLB_ENCAP_IPIP
 #define GUE XLB_ENCAP_GUE
 
+#define H5T XLB_HASH_5TUPLE
+
 /* Index = VIP id. Rings are small primes: the slot math is the same at any M. */
 static const struct vip_def VIPS[] = {
-	[1] = { "198.18.10.1", 80, TCP, XLB_HASH_5TUPLE, IPIP, 1, 13 },		/* 4in4 */
-	[2] = { "198.18.10.1", 53, UDP, XLB_HASH_5TUPLE, IPIP, 1, 13 },
-	[3] = { "2001:db8:10::1", 80, TCP, XLB_HASH_5TUPLE, IPIP, 2, 13 },	/* 6in6 */
-	[4] = { "2001:db8:10::1", 53, UDP, XLB_HASH_5TUPLE, IPIP, 2, 13 },
-	[5] = { "198.18.10.2", 80, TCP, XLB_HASH_5TUPLE, IPIP, 3, 13 },		/* 4in6 */
-	[6] = { "198.18.10.2", 53, UDP, XLB_HASH_5TUPLE, IPIP, 3, 13 },
-	[7] = { "2001:db8:10::2", 80, TCP, XLB_HASH_5TUPLE, IPIP, 4, 13 },	/* 6in4 */
-	[8] = { "2001:db8:10::2", 53, UDP, XLB_HASH_5TUPLE, IPIP, 4, 13 },
-	[9] = { "198.18.10.3", 443, TCP, XLB_HASH_5TUPLE, GUE, 1, 13 },		/* GUE v4 */
-	[10] = { "198.18.10.3", 53, UDP, XLB_HASH_5TUPLE, GUE, 1, 13 },
-	[11] = { "2001:db8:10::3", 443, TCP, XLB_HASH_5TUPLE, GUE, 2, 13 },	/* GUE v6 */
-	[12] = { "198.18.10.4", 443, TCP, XLB_HASH_5TUPLE, GUE, 3, 13 },		/* GUE 4 in v6 */
-	[13] = { "198.18.10.5", 0, TCP, XLB_HASH_5TUPLE, IPIP, 1, 13 },		/* port-less */
-	[14] = { "198.18.10.6", 80, TCP, XLB_HASH_5TUPLE, IPIP, 0, 13, true },		/* no ring */
-	[15] = { "198.18.10.6", 81, TCP, XLB_HASH_5TUPLE, IPIP, XLB_REAL_NONE, 13 }, /* empty ring */
-	[16] = { "2001:db8:10::6", 0, UDP, XLB_HASH_5TUPLE, GUE, 7, 13 },	/* port-less v6 GUE */
-	[17] = { "198.18.10.7", 80, TCP, XLB_HASH_5TUPLE, IPIP, 5, 13 },		/* flow table tests */
-	[18] = { "198.18.10.8", 0, UDP, XLB_HASH_5TUPLE, GUE, 3, 13 },		/* GUE 4 in v6, UDP */
+	[1] = { "198.18.10.1", 80, TCP, H5T, IPIP, 1, 13 },		/* 4in4 */
+	[2] = { "198.18.10.1", 53, UDP, H5T, IPIP, 1, 13 },
+	[3] = { "2001:db8:10::1", 80, TCP, H5T, IPIP, 2, 13 },		/* 6in6 */
+	[4] = { "2001:db8:10::1", 53, UDP, H5T, IPIP, 2, 13 },
+	[5] = { "198.18.10.2", 80, TCP, H5T, IPIP, 3, 13 },		/* 4in6 */
+	[6] = { "198.18.10.2", 53, UDP, H5T, IPIP, 3, 13 },
+	[7] = { "2001:db8:10::2", 80, TCP, H5T, IPIP, 4, 13 },		/* 6in4 */
+	[8] = { "2001:db8:10::2", 53, UDP, H5T, IPIP, 4, 13 },
+	[9] = { "198.18.10.3", 443, TCP, H5T, GUE, 1, 13 },		/* GUE v4 */
+	[10] = { "198.18.10.3", 53, UDP, H5T, GUE, 1, 13 },
+	[11] = { "2001:db8:10::3", 443, TCP, H5T, GUE, 2, 13 },		/* GUE v6 */
+	[12] = { "198.18.10.4", 443, TCP, H5T, GUE, 3, 13 },		/* GUE 4 in v6 */
+	[13] = { "198.18.10.5", 0, TCP, H5T, IPIP, 1, 13 },		/* port-less */
+	[14] = { "198.18.10.6", 80, TCP, H5T, IPIP, 0, 13, true },	/* no ring */
+	[15] = { "198.18.10.6", 81, TCP, H5T, IPIP, XLB_REAL_NONE, 13 }, /* empty ring */
+	[16] = { "2001:db8:10::6", 0, UDP, H5T, GUE, 7, 13 },		/* port-less v6 GUE */
+	[17] = { "198.18.10.7", 80, TCP, H5T, IPIP, 5, 13 },		/* flow table tests */
+	[18] = { "198.18.10.8", 0, UDP, H5T, GUE, 3, 13 },		/* GUE 4 in v6, UDP */
 };
 #define N_VIPS (sizeof(VIPS) / sizeof(VIPS[0]))
 
@@ -102,7 +104,10 @@ static const struct vip_def VIPS[] = {
 #define VIP_HASH_5T 20
 #define VIP_HASH_SRC 21
 #define VIP_HASH_SRC_DPORT 22
-#define VIP_ICMP 23
+#define VIP_EXACT_PORT 24
+#define VIP_REMOVED 25
+#define VIP_FRAG_SRC_IP 26
+#define VIP_HASH_SRC_V6 27
 
 static struct xlbf_vip vip_of(uint32_t id)
 {
@@ -171,7 +176,8 @@ static void build(struct pkt *p, const struct recipe *r)
 					      .df = r->df, .ttl = 61, .id = 0x1234 });
 	if (r->proto == TCP)
 		pkt_tcp(p, &(struct pkt_tcp){ .sport = r->sport, .dport = r->dport,
-					      .flags = r->flags, .seq = 1000, .ack = r->flags & PKT_TCP_ACK ? 2000 : 0 });
+					      .flags = r->flags, .seq = 1000,
+					      .ack = r->flags & PKT_TCP_ACK ? 2000 : 0 });
 	else
 		pkt_udp(p, &(struct pkt_udp){ .sport = r->sport, .dport = r->dport });
 	pkt_payload_pattern(p, r->payload, r->sport);
@@ -192,7 +198,7 @@ static void expect_encap(struct pkt *out, const struct pkt *in, const struct xlb
 	struct pkt_encap e = {
 		.src = is_v6(r->addr) ? LB6 : LB4,
 		.dst = r->addr,
-		/* DF copied from an inner IPv4 header, set for inner IPv6 (never fragmented en route). */
+		/* DF copied from an inner IPv4 header; set for inner IPv6 (never fragmented). */
 		.df = in->buf[pkt_l3_offset(in->buf, in->len)] >> 4 == 6 ? true : pkt_inner_df(in),
 		.flow_label = xlb_flow_label(hash),
 		.gue = encap == GUE,
@@ -292,7 +298,8 @@ struct fixture {
 
 static const struct fixture TABLE[] = {
 	/* 4in4 */
-	{ "4in4 TCP SYN", { TCP, NULL, "198.18.10.1", 40001, 80, SYN, .df = true, .payload = 0 },
+	{ "4in4 TCP SYN",
+	  { TCP, NULL, "198.18.10.1", 40001, 80, SYN, .df = true, .payload = 0 },
 	  XDP_TX_, 1, 1, TX_IPIP | S(SYN_RESELECT), true, true },
 	{ "4in4 TCP ACK of the same flow: flow table hit",
 	  { TCP, NULL, "198.18.10.1", 40001, 80, ACK, .df = true, .payload = 100 },
@@ -300,78 +307,110 @@ static const struct fixture TABLE[] = {
 	{ "4in4 TCP ACK, no flow entry (established elsewhere)",
 	  { TCP, NULL, "198.18.10.1", 40002, 80, ACK, .tos = 0x2e, .df = false, .payload = 33 },
 	  XDP_TX_, 1, 1, TX_IPIP | S(LRU_MISS), true, true },
-	{ "4in4 UDP", { UDP, NULL, "198.18.10.1", 5353, 53, .df = false, .payload = 40 },
+	{ "4in4 UDP",
+	  { UDP, NULL, "198.18.10.1", 5353, 53, .df = false, .payload = 40 },
 	  XDP_TX_, 2, 1, TX_IPIP | S(LRU_MISS), true, true },
-	{ "4in4 UDP again: flow table hit", { UDP, NULL, "198.18.10.1", 5353, 53, .payload = 41 },
+	{ "4in4 UDP again: flow table hit",
+	  { UDP, NULL, "198.18.10.1", 5353, 53, .payload = 41 },
 	  XDP_TX_, 2, 1, TX_IPIP | S(LRU_HIT) },
 	/* 6in6 */
-	{ "6in6 TCP SYN", { TCP, NULL, "2001:db8:10::1", 40001, 80, SYN, .tos = 0xb8 },
+	{ "6in6 TCP SYN",
+	  { TCP, NULL, "2001:db8:10::1", 40001, 80, SYN, .tos = 0xb8 },
 	  XDP_TX_, 3, 2, TX_IPIP | S(SYN_RESELECT), true, true },
-	{ "6in6 TCP ACK: flow table hit", { TCP, NULL, "2001:db8:10::1", 40001, 80, ACK, .payload = 200 },
+	{ "6in6 TCP ACK: flow table hit",
+	  { TCP, NULL, "2001:db8:10::1", 40001, 80, ACK, .payload = 200 },
 	  XDP_TX_, 3, 2, TX_IPIP | S(LRU_HIT) },
-	{ "6in6 UDP", { UDP, NULL, "2001:db8:10::1", 5353, 53, .payload = 64 },
+	{ "6in6 UDP",
+	  { UDP, NULL, "2001:db8:10::1", 5353, 53, .payload = 64 },
 	  XDP_TX_, 4, 2, TX_IPIP | S(LRU_MISS), true, true },
 	/* 4in6 */
-	{ "4in6 TCP SYN", { TCP, NULL, "198.18.10.2", 40001, 80, SYN, .df = true },
+	{ "4in6 TCP SYN",
+	  { TCP, NULL, "198.18.10.2", 40001, 80, SYN, .df = true },
 	  XDP_TX_, 5, 3, TX_IPIP | S(SYN_RESELECT), true, true },
-	{ "4in6 TCP ACK: flow table hit", { TCP, NULL, "198.18.10.2", 40001, 80, ACK, .df = true, .payload = 10 },
+	{ "4in6 TCP ACK: flow table hit",
+	  { TCP, NULL, "198.18.10.2", 40001, 80, ACK, .df = true, .payload = 10 },
 	  XDP_TX_, 5, 3, TX_IPIP | S(LRU_HIT) },
-	{ "4in6 UDP", { UDP, NULL, "198.18.10.2", 5353, 53, .tos = 0x10, .payload = 7 },
+	{ "4in6 UDP",
+	  { UDP, NULL, "198.18.10.2", 5353, 53, .tos = 0x10, .payload = 7 },
 	  XDP_TX_, 6, 3, TX_IPIP | S(LRU_MISS), true, true },
 	/* 6in4 */
-	{ "6in4 TCP SYN", { TCP, NULL, "2001:db8:10::2", 40001, 80, SYN },
+	{ "6in4 TCP SYN",
+	  { TCP, NULL, "2001:db8:10::2", 40001, 80, SYN },
 	  XDP_TX_, 7, 4, TX_IPIP | S(SYN_RESELECT), true, true },
-	{ "6in4 TCP ACK: flow table hit", { TCP, NULL, "2001:db8:10::2", 40001, 80, ACK, .payload = 1 },
+	{ "6in4 TCP ACK: flow table hit",
+	  { TCP, NULL, "2001:db8:10::2", 40001, 80, ACK, .payload = 1 },
 	  XDP_TX_, 7, 4, TX_IPIP | S(LRU_HIT) },
-	{ "6in4 UDP", { UDP, NULL, "2001:db8:10::2", 5353, 53, .tos = 0x04, .payload = 99 },
+	{ "6in4 UDP",
+	  { UDP, NULL, "2001:db8:10::2", 5353, 53, .tos = 0x04, .payload = 99 },
 	  XDP_TX_, 8, 4, TX_IPIP | S(LRU_MISS), true, true },
 	/* GUE */
-	{ "GUE v4 outer, TCP SYN", { TCP, NULL, "198.18.10.3", 40001, 443, SYN, .df = true },
+	{ "GUE v4 outer, TCP SYN",
+	  { TCP, NULL, "198.18.10.3", 40001, 443, SYN, .df = true },
 	  XDP_TX_, 9, 1, TX_GUE | S(SYN_RESELECT), true, true },
-	{ "GUE v4 outer, TCP ACK", { TCP, NULL, "198.18.10.3", 40001, 443, ACK, .df = true, .payload = 301 },
+	{ "GUE v4 outer, TCP ACK",
+	  { TCP, NULL, "198.18.10.3", 40001, 443, ACK, .df = true, .payload = 301 },
 	  XDP_TX_, 9, 1, TX_GUE | S(LRU_HIT) },
-	{ "GUE v4 outer, UDP (odd length)", { UDP, NULL, "198.18.10.3", 5353, 53, .payload = 77 },
+	{ "GUE v4 outer, UDP (odd length)",
+	  { UDP, NULL, "198.18.10.3", 5353, 53, .payload = 77 },
 	  XDP_TX_, 10, 1, TX_GUE | S(LRU_MISS), true, true },
-	{ "GUE v6 outer, TCP SYN (6 in GUE/v6)", { TCP, NULL, "2001:db8:10::3", 40001, 443, SYN, .tos = 0x28 },
+	{ "GUE v6 outer, TCP SYN (6 in GUE/v6)",
+	  { TCP, NULL, "2001:db8:10::3", 40001, 443, SYN, .tos = 0x28 },
 	  XDP_TX_, 11, 2, TX_GUE | S(SYN_RESELECT), true, true },
-	{ "GUE v6 outer, TCP ACK", { TCP, NULL, "2001:db8:10::3", 40001, 443, ACK, .payload = 555 },
+	{ "GUE v6 outer, TCP ACK",
+	  { TCP, NULL, "2001:db8:10::3", 40001, 443, ACK, .payload = 555 },
 	  XDP_TX_, 11, 2, TX_GUE | S(LRU_HIT) },
-	{ "GUE v6 outer, IPv4 inner (4 in GUE/v6)", { TCP, NULL, "198.18.10.4", 40001, 443, SYN, .df = true, .payload = 3 },
+	{ "GUE v6 outer, IPv4 inner (4 in GUE/v6)",
+	  { TCP, NULL, "198.18.10.4", 40001, 443, SYN, .df = true, .payload = 3 },
 	  XDP_TX_, 12, 3, TX_GUE | S(SYN_RESELECT), true, true },
-	{ "GUE v6 outer, port-less v6 UDP VIP", { UDP, NULL, "2001:db8:10::6", 1234, 9999, .payload = 13 },
+	{ "GUE v6 outer, port-less v6 UDP VIP",
+	  { UDP, NULL, "2001:db8:10::6", 1234, 9999, .payload = 13 },
 	  XDP_TX_, 16, 7, TX_GUE | S(LRU_MISS), true, true },
 	/* VLAN */
-	{ "802.1Q-tagged 4in4 SYN keeps its tag", { TCP, NULL, "198.18.10.1", 40003, 80, SYN, .vlan = 0x2064, .df = true },
+	{ "802.1Q-tagged 4in4 SYN keeps its tag",
+	  { TCP, NULL, "198.18.10.1", 40003, 80, SYN, .vlan = 0x2064, .df = true },
 	  XDP_TX_, 1, 1, TX_IPIP | S(SYN_RESELECT), true, true },
-	{ "802.1Q-tagged 6in6 UDP keeps its tag", { UDP, NULL, "2001:db8:10::1", 5353, 53, .vlan = 0x0005, .payload = 20 },
+	{ "802.1Q-tagged 6in6 UDP keeps its tag",
+	  { UDP, NULL, "2001:db8:10::1", 5353, 53, .vlan = 0x0005, .payload = 20 },
 	  XDP_TX_, 4, 2, TX_IPIP | S(LRU_MISS), true, true },
-	{ "802.1Q-tagged GUE v4 keeps its tag", { UDP, NULL, "198.18.10.3", 5353, 53, .vlan = 0xe00a, .payload = 20 },
+	{ "802.1Q-tagged GUE v4 keeps its tag",
+	  { UDP, NULL, "198.18.10.3", 5353, 53, .vlan = 0xe00a, .payload = 20 },
 	  XDP_TX_, 10, 1, TX_GUE | S(LRU_MISS), true, true },
 	/* port-less */
-	{ "port-less VIP, port 80", { TCP, NULL, "198.18.10.5", 40001, 80, SYN, .df = true },
+	{ "port-less VIP, port 80",
+	  { TCP, NULL, "198.18.10.5", 40001, 80, SYN, .df = true },
 	  XDP_TX_, 13, 1, TX_IPIP | S(SYN_RESELECT), true, true },
-	{ "port-less VIP, port 12345", { TCP, NULL, "198.18.10.5", 40001, 12345, SYN, .df = true },
+	{ "port-less VIP, port 12345",
+	  { TCP, NULL, "198.18.10.5", 40001, 12345, SYN, .df = true },
 	  XDP_TX_, 13, 1, TX_IPIP | S(SYN_RESELECT), true, true },
-	{ "port-less TCP VIP, UDP to it: no VIP", { UDP, NULL, "198.18.10.5", 40001, 80 },
+	{ "port-less TCP VIP, UDP to it: no VIP",
+	  { UDP, NULL, "198.18.10.5", 40001, 80 },
 	  XDP_DROP_, 0, 0, S(DROP_NO_VIP_PORT), true },
 	/* unconfigured port / protocol on a VIP address */
-	{ "VIP address, unconfigured TCP port", { TCP, NULL, "198.18.10.1", 40001, 81, SYN },
+	{ "VIP address, unconfigured TCP port",
+	  { TCP, NULL, "198.18.10.1", 40001, 81, SYN },
 	  XDP_DROP_, 0, 0, S(DROP_NO_VIP_PORT), true },
-	{ "VIP address, UDP to a TCP-only port", { UDP, NULL, "198.18.10.1", 40001, 80 },
+	{ "VIP address, UDP to a TCP-only port",
+	  { UDP, NULL, "198.18.10.1", 40001, 80 },
 	  XDP_DROP_, 0, 0, S(DROP_NO_VIP_PORT), true },
-	{ "v6 VIP address, unconfigured port", { TCP, NULL, "2001:db8:10::1", 40001, 8080, ACK },
+	{ "v6 VIP address, unconfigured port",
+	  { TCP, NULL, "2001:db8:10::1", 40001, 8080, ACK },
 	  XDP_DROP_, 0, 0, S(DROP_NO_VIP_PORT), true },
 	/* no real */
-	{ "VIP without a ring", { TCP, NULL, "198.18.10.6", 40001, 80, SYN },
+	{ "VIP without a ring",
+	  { TCP, NULL, "198.18.10.6", 40001, 80, SYN },
 	  XDP_DROP_, 14, 0, S(DROP_NO_REAL), true, false },
-	{ "VIP whose ring slots are all XLB_REAL_NONE", { TCP, NULL, "198.18.10.6", 40001, 81, SYN },
+	{ "VIP whose ring slots are all XLB_REAL_NONE",
+	  { TCP, NULL, "198.18.10.6", 40001, 81, SYN },
 	  XDP_DROP_, 15, 0, S(DROP_NO_REAL), true, false },
 	/* not for a VIP: untouched */
-	{ "IPv4 to a non-VIP address passes untouched", { TCP, NULL, "198.18.99.1", 40001, 80, SYN },
+	{ "IPv4 to a non-VIP address passes untouched",
+	  { TCP, NULL, "198.18.99.1", 40001, 80, SYN },
 	  XDP_PASS_, 0, 0, S(PASS_NOT_VIP), true },
-	{ "IPv6 to a non-VIP address passes untouched", { UDP, NULL, "2001:db8:99::1", 40001, 53 },
+	{ "IPv6 to a non-VIP address passes untouched",
+	  { UDP, NULL, "2001:db8:99::1", 40001, 53 },
 	  XDP_PASS_, 0, 0, S(PASS_NOT_VIP), true },
-	{ "VIP as source, not destination, passes", { UDP, "198.18.10.1", "198.18.99.1", 53, 5353 },
+	{ "VIP as source, not destination, passes",
+	  { UDP, "198.18.10.1", "198.18.99.1", 53, 5353 },
 	  XDP_PASS_, 0, 0, S(PASS_NOT_VIP), true },
 };
 
@@ -387,7 +426,8 @@ static void run_fixture(const struct fixture *fx)
 	take(&before, fx->vip, fx->real);
 	act = xlbf_run(&F, &in, &out);
 	if (!ASSERT_EQ(act, fx->action, "XDP action"))
-		printf("  got %s, expected %s\n", xlbf_action_name(act), xlbf_action_name(fx->action));
+		printf("  got %s, expected %s\n", xlbf_action_name(act),
+		       xlbf_action_name(fx->action));
 	if (fx->action == XDP_TX_ && act == XDP_TX_) {
 		struct xlb_flow_key key = key_of(&fx->in);
 
@@ -519,6 +559,16 @@ static int send_udp(const char *dst, uint16_t sport, uint16_t dport, uint32_t *r
 	return act;
 }
 
+/* Which of the hash tests' reals (5 or 6) an output frame goes to; 0 if neither. */
+static uint32_t real_of(const struct pkt *out)
+{
+	if (out->len >= 6 && !memcmp(out->buf, REALS[5].mac, 6))
+		return 5;
+	if (out->len >= 6 && !memcmp(out->buf, REALS[6].mac, 6))
+		return 6;
+	return 0;
+}
+
 static void setup_hash_vip(uint32_t id, const char *addr, uint16_t port, uint8_t mode)
 {
 	ASSERT_OK(xlbf_add_vip(&F, &(struct xlbf_vip){ .addr = addr, .port = port, .proto = UDP,
@@ -591,9 +641,10 @@ static void test_hash_src_ip(void)
 			other = addr;
 			build(&in, &r);
 			ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "client c");
-			rc = !memcmp(out.buf, REALS[5].mac, 6) ? 5 : !memcmp(out.buf, REALS[6].mac, 6) ? 6 : 0;
+			rc = real_of(&out);
 			ASSERT_EQ(rc, ring_real(&kc, XLB_HASH_SRC_IP), "client c real");
-			printf("  client %s -> real %u, client %s -> real %u\n", CLIENT4, ra, other, rc);
+			printf("  client %s -> real %u, client %s -> real %u\n", CLIENT4, ra, other,
+			       rc);
 			break;
 		}
 	}
@@ -634,7 +685,7 @@ static void test_hash_src_ip_v6(void)
 	uint32_t r0, r;
 	int apart = 0;
 
-	setup_hash_vip(27, vip, 53, XLB_HASH_SRC_IP);
+	setup_hash_vip(VIP_HASH_SRC_V6, vip, 53, XLB_HASH_SRC_IP);
 	ASSERT_OK(xlbf_clear_flows(&F), "clear flows");
 	k = xlbf_flow_key(CLIENT6, vip, 40000, 53, UDP);
 	ASSERT_EQ(send_udp(vip, 40000, 53, &r0), XDP_TX_, "first flow");
@@ -655,7 +706,7 @@ static void test_hash_src_ip_v6(void)
 		build(&in, &rc);
 		if (!ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "client"))
 			break;
-		r = !memcmp(out.buf, REALS[5].mac, 6) ? 5 : !memcmp(out.buf, REALS[6].mac, 6) ? 6 : 0;
+		r = real_of(&out);
 		if (!ASSERT_EQ(r, ring_real(&k, XLB_HASH_SRC_IP), "v6 client real"))
 			break;
 		apart += r != r0;
@@ -735,7 +786,8 @@ static void test_lru_real_down_reselects(void)
 	expect_tx(&FLOW_SYN, 17, 5, TX_IPIP | S(SYN_RESELECT), "SYN to real 5");
 	/* The control plane takes real 5 out of the ring and marks it down. */
 	ASSERT_OK(xlbf_set_ring(&F, 17, 13, NULL, 6), "ring -> real 6");
-	ASSERT_OK(xlbf_set_real(&F, 5, REALS[5].addr, REALS[5].mac, XLB_REAL_F_DOWN), "real 5 down");
+	ASSERT_OK(xlbf_set_real(&F, 5, REALS[5].addr, REALS[5].mac, XLB_REAL_F_DOWN),
+		  "real 5 down");
 	take(&before, 17, 0);
 	len = expect_tx(&FLOW_ACK, 17, 6, TX_IPIP | S(LRU_DOWN), "ACK reselected to real 6");
 	/* Neither a SYN nor a miss: not a new flow of the VIP (ABI: new_flows). */
@@ -830,7 +882,8 @@ static void test_malformed(void)
 	pkt_eth(&p, MAC_LB, MAC_GW);
 	pkt_ethertype(&p, 0x0800);
 	/* No destination to look at: not ours, the stack drops it. */
-	run_bad(&p, &(struct bad){ "Ethernet header only (IPv4 ethertype)", XDP_PASS_, S(PASS_NOT_VIP) });
+	run_bad(&p, &(struct bad){ "Ethernet header only (IPv4 ethertype)", XDP_PASS_,
+				   S(PASS_NOT_VIP) });
 
 	/* An 802.1Q TPID and nothing after it (test_run refuses frames under 14 bytes). */
 	pkt_init(&p);
@@ -861,7 +914,8 @@ static void test_malformed(void)
 	pkt_tcp(&p, &(struct pkt_tcp){ .sport = 1, .dport = 80, .flags = SYN });
 	pkt_finish(&p);
 	pkt_truncate(&p, 14 + 12);
-	run_bad(&p, &(struct bad){ "IPv4 header truncated before daddr", XDP_PASS_, S(PASS_NOT_VIP) });
+	run_bad(&p, &(struct bad){ "IPv4 header truncated before daddr", XDP_PASS_,
+				   S(PASS_NOT_VIP) });
 
 	/* ihl < 5. */
 	v4_to_vip(&p, &(struct pkt_ip4){ .src = CLIENT4, .dst = "198.18.10.1", .ihl = 4 });
@@ -917,15 +971,18 @@ static void test_malformed(void)
 	pkt_ip6(&p, &(struct pkt_ip6){ .src = CLIENT6, .dst = "2001:db8:10::1" });
 	pkt_finish(&p);
 	pkt_truncate(&p, 14 + 30);
-	run_bad(&p, &(struct bad){ "IPv6 header truncated before daddr", XDP_PASS_, S(PASS_NOT_VIP) });
+	run_bad(&p, &(struct bad){ "IPv6 header truncated before daddr", XDP_PASS_,
+				   S(PASS_NOT_VIP) });
 
 	/* IPv6 payload_len beyond the frame. */
 	pkt_init(&p);
 	pkt_eth(&p, MAC_LB, MAC_GW);
-	pkt_ip6(&p, &(struct pkt_ip6){ .src = CLIENT6, .dst = "2001:db8:10::1", .payload_len = 500 });
+	pkt_ip6(&p, &(struct pkt_ip6){ .src = CLIENT6, .dst = "2001:db8:10::1",
+				       .payload_len = 500 });
 	pkt_tcp(&p, &(struct pkt_tcp){ .sport = 1, .dport = 80, .flags = SYN });
 	pkt_finish(&p);
-	run_bad(&p, &(struct bad){ "IPv6 payload_len beyond the frame", XDP_DROP_, S(DROP_MALFORMED) });
+	run_bad(&p, &(struct bad){ "IPv6 payload_len beyond the frame", XDP_DROP_,
+				   S(DROP_MALFORMED) });
 
 	/* IPv6 extension chain cut inside a header. */
 	pkt_init(&p);
@@ -1082,7 +1139,7 @@ static void test_ethernet_padding(void)
 	ASSERT_EQ(xlbf_run(&F, &padded, &out), XDP_TX_, "IPIP action");
 	expect_encap(&exp, &in, &key, XLB_HASH_5TUPLE, IPIP, 1);
 	pkt_payload(&exp, pad, sizeof(pad));
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "IPIP: outer lengths exclude the padding");
+	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "IPIP: lengths exclude the padding");
 	check_vip(&before, 1, padded.len, 1, 0);
 	check_real(&before, 1, padded.len);
 
@@ -1093,7 +1150,7 @@ static void test_ethernet_padding(void)
 	ASSERT_EQ(xlbf_run(&F, &padded, &out), XDP_TX_, "GUE action");
 	expect_encap(&exp, &in, &key, XLB_HASH_5TUPLE, GUE, 1);
 	pkt_payload(&exp, pad, sizeof(pad));
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "GUE: UDP length and checksum exclude the padding");
+	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "GUE: UDP length, checksum exclude it");
 }
 
 static void test_gue_inner_udp_without_checksum(void)
@@ -1441,7 +1498,6 @@ static void test_mtu_frag_needed(void)
 	big.dst = "198.18.10.1";
 	big.dport = 80;
 	big.payload = 980 - 40;
-	take(&before, 1, 1);
 	expect_tx(&big, 1, 1, TX_IPIP | S(LRU_HIT), "980 bytes fit");
 
 	/* No DF: forwarded (the outer has no DF either, routers may fragment). */
@@ -1468,7 +1524,8 @@ static void test_mtu_packet_too_big(void)
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "action");
 	pkt_init(&exp);
 	pkt_eth(&exp, MAC_GW, MAC_LB);
-	pkt_ip6(&exp, &(struct pkt_ip6){ .src = "2001:db8:10::1", .dst = CLIENT6, .hop_limit = 64 });
+	pkt_ip6(&exp, &(struct pkt_ip6){ .src = "2001:db8:10::1", .dst = CLIENT6,
+					 .hop_limit = 64 });
 	pkt_icmp6(&exp, 2, 0, 1360);
 	pkt_payload_l3(&exp, &in, 1280 - 48);
 	pkt_finish(&exp);
@@ -1483,7 +1540,8 @@ static void test_mtu_packet_too_big(void)
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "action");
 	pkt_init(&exp);
 	pkt_eth(&exp, MAC_GW, MAC_LB);
-	pkt_ip6(&exp, &(struct pkt_ip6){ .src = "2001:db8:10::1", .dst = CLIENT6, .hop_limit = 64 });
+	pkt_ip6(&exp, &(struct pkt_ip6){ .src = "2001:db8:10::1", .dst = CLIENT6,
+					 .hop_limit = 64 });
 	pkt_icmp6(&exp, 2, 0, 1280);
 	pkt_payload_l3(&exp, &in, 1280 - 48);
 	pkt_finish(&exp);
@@ -1516,7 +1574,8 @@ static void test_8021ad_tag_kept(void)
 
 static void test_exact_port_beats_portless(void)
 {
-	struct xlbf_vip v = { .addr = "198.18.10.5", .port = 8080, .proto = TCP, .id = 24,
+	struct xlbf_vip v = { .addr = "198.18.10.5", .port = 8080, .proto = TCP,
+			      .id = VIP_EXACT_PORT,
 			      .ring_size = 13, .hash_mode = XLB_HASH_5TUPLE, .encap = IPIP };
 	struct recipe exact = { TCP, NULL, "198.18.10.5", 40700, 8080, SYN };
 	struct recipe other = { TCP, NULL, "198.18.10.5", 40700, 8081, SYN };
@@ -1524,9 +1583,9 @@ static void test_exact_port_beats_portless(void)
 	struct pkt in, out;
 
 	ASSERT_OK(xlbf_add_vip(&F, &v), "VIP :8080 beside the port-less VIP");
-	ASSERT_OK(xlbf_set_ring(&F, 24, 13, NULL, 6), "its ring -> real 6");
+	ASSERT_OK(xlbf_set_ring(&F, VIP_EXACT_PORT, 13, NULL, 6), "its ring -> real 6");
 	build(&in, &exact);
-	take(&before, 24, 6);
+	take(&before, VIP_EXACT_PORT, 6);
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, ":8080 action");
 	ASSERT_MEM_EQ(out.buf, 6, REALS[6].mac, 6, ":8080 goes to the exact VIP's real 6");
 	check_vip(&before, 1, in.len, 1, 0);
@@ -1558,14 +1617,14 @@ static void test_other_protocol_to_vip(void)
 
 static void test_vip_removed_passes(void)
 {
-	struct xlbf_vip v = { .addr = "198.18.10.9", .port = 80, .proto = TCP, .id = 25,
+	struct xlbf_vip v = { .addr = "198.18.10.9", .port = 80, .proto = TCP, .id = VIP_REMOVED,
 			      .ring_size = 13, .encap = IPIP };
 	struct recipe r = { TCP, NULL, "198.18.10.9", 40800, 80, SYN };
 	struct snap before;
 	struct pkt in, out;
 
 	ASSERT_OK(xlbf_add_vip(&F, &v), "add");
-	ASSERT_OK(xlbf_set_ring(&F, 25, 13, NULL, 1), "ring");
+	ASSERT_OK(xlbf_set_ring(&F, VIP_REMOVED, 13, NULL, 1), "ring");
 	build(&in, &r);
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "while configured");
 	ASSERT_OK(xlbf_del_vip(&F, &v), "delete");
@@ -1752,7 +1811,8 @@ static void test_ptb_tagged(void)
 	pkt_init(&exp);
 	pkt_eth(&exp, MAC_GW, MAC_LB);
 	pkt_vlan(&exp, 0x0999);
-	pkt_ip6(&exp, &(struct pkt_ip6){ .src = "2001:db8:10::1", .dst = CLIENT6, .hop_limit = 64 });
+	pkt_ip6(&exp, &(struct pkt_ip6){ .src = "2001:db8:10::1", .dst = CLIENT6,
+					 .hop_limit = 64 });
 	pkt_icmp6(&exp, 2, 0, 1360);
 	pkt_payload_l3(&exp, &in, 1280 - 48);
 	pkt_finish(&exp);
@@ -1832,7 +1892,8 @@ static void test_icmp6_nd_and_others(void)
 	/* A unicast neighbour solicitation for the VIP (NUD probe from a router). */
 	pkt_init(&in);
 	pkt_eth(&in, MAC_LB, MAC_GW);
-	pkt_ip6(&in, &(struct pkt_ip6){ .src = "fe80::1", .dst = "2001:db8:10::1", .hop_limit = 255 });
+	pkt_ip6(&in, &(struct pkt_ip6){ .src = "fe80::1", .dst = "2001:db8:10::1",
+				       .hop_limit = 255 });
 	pkt_icmp6(&in, 135, 0, 0);
 	pkt_payload(&in, (const uint8_t[16]){ 0x20, 0x01, 0x0d, 0xb8, 0, 0x10, 0, 0, 0, 0, 0, 0,
 					      0, 0, 0, 1 }, 16);
@@ -1871,13 +1932,13 @@ static void test_icmp6_nd_and_others(void)
 /* DESIGN.md: "Fragments are dropped and counted unless the VIP hashes on addresses only." */
 static void test_fragment_to_src_ip_vip(void)
 {
-	struct xlbf_vip v = { .addr = "198.18.11.9", .port = 0, .proto = UDP, .id = 26,
+	struct xlbf_vip v = { .addr = "198.18.11.9", .port = 0, .proto = UDP, .id = VIP_FRAG_SRC_IP,
 			      .ring_size = 13, .hash_mode = XLB_HASH_SRC_IP, .encap = IPIP };
 	struct pkt p;
 	int act;
 
 	ASSERT_OK(xlbf_add_vip(&F, &v), "port-less source-IP VIP");
-	ASSERT_OK(xlbf_set_ring(&F, 26, 13, NULL, 1), "ring -> real 1");
+	ASSERT_OK(xlbf_set_ring(&F, VIP_FRAG_SRC_IP, 13, NULL, 1), "ring -> real 1");
 	pkt_init(&p);
 	pkt_eth(&p, MAC_LB, MAC_GW);
 	pkt_ip4(&p, &(struct pkt_ip4){ .src = CLIENT4, .dst = "198.18.11.9", .frag_off = 1480,
@@ -1886,8 +1947,9 @@ static void test_fragment_to_src_ip_vip(void)
 	pkt_finish(&p);
 	act = xlbf_run(&F, &p, NULL);
 	KNOWN_DEVIATION(act == XDP_TX_,
-		  "non-first fragment to a port-less VIP hashing on the source address only: got %s; "
-		  "DESIGN.md says only fragments to VIPs that do not hash on addresses only are dropped",
+		  "non-first fragment to a port-less VIP hashing on the source address "
+		  "only: got %s; DESIGN.md drops fragments only for VIPs that do not hash "
+		  "on addresses only",
 		  xlbf_action_name(act));
 }
 
@@ -1906,7 +1968,8 @@ static void test_icmp_quote_outside_packet(void)
 	/* tot_len 28: IP + ICMP header only; the "quote" is Ethernet padding. */
 	pkt_init(&in);
 	pkt_eth(&in, MAC_LB, MAC_GW);
-	pkt_ip4(&in, &(struct pkt_ip4){ .src = "198.18.50.1", .dst = "198.18.10.1", .tot_len = 28 });
+	pkt_ip4(&in, &(struct pkt_ip4){ .src = "198.18.50.1", .dst = "198.18.10.1",
+				       .tot_len = 28 });
 	pkt_icmp4(&in, 3, 4, 1200);
 	pkt_payload_l3(&in, &quoted, 28);
 	pkt_finish(&in);
@@ -2021,7 +2084,8 @@ static void test_fuzz_mutations(void)
 				outcome += after.g.stat[s] - before.g.stat[s];
 		if (act >= 0 && act < 5)
 			counts[act]++;
-		if (!ASSERT_TRUE(act == XDP_PASS_ || act == XDP_DROP_ || act == XDP_TX_, "action") ||
+		if (!ASSERT_TRUE(act == XDP_PASS_ || act == XDP_DROP_ || act == XDP_TX_,
+				 "action") ||
 		    !ASSERT_EQ(after.g.stat[XLB_STAT_RX] - before.g.stat[XLB_STAT_RX], 1, "RX") ||
 		    !ASSERT_EQ(outcome, 1, "exactly one outcome counter")) {
 			pkt_dump("input", in.buf, in.len);

@@ -32,6 +32,10 @@
 #endif
 
 #define XDP_PASS_ 2
+#define TCP IPPROTO_TCP
+#define UDP IPPROTO_UDP
+#define IPIP XLB_ENCAP_IPIP
+#define GUE XLB_ENCAP_GUE
 #define XDP_TX_ 3
 #define SEED 0x0dd5eedu
 #define CLIENT4 "198.18.100.9"
@@ -204,27 +208,27 @@ out:
 #endif
 
 static const struct trip TRIPS[] = {
-	{ "4in4 TCP", "198.18.30.1", IPPROTO_TCP, XLB_ENCAP_IPIP, false, 0, 100 },
-	{ "4in4 UDP tagged", "198.18.30.1", IPPROTO_UDP, XLB_ENCAP_IPIP, false, 0x0007, 33 },
-	{ "6in6 TCP", "2001:db8:30::1", IPPROTO_TCP, XLB_ENCAP_IPIP, true, 0, 200 },
-	{ "6in6 UDP tagged", "2001:db8:30::1", IPPROTO_UDP, XLB_ENCAP_IPIP, true, 0x0008, 1 },
-	{ "4in6 TCP", "198.18.30.2", IPPROTO_TCP, XLB_ENCAP_IPIP, true, 0, 64 },
-	{ "4in6 UDP", "198.18.30.2", IPPROTO_UDP, XLB_ENCAP_IPIP, true, 0, 65 },
-	{ "6in4 TCP", "2001:db8:30::2", IPPROTO_TCP, XLB_ENCAP_IPIP, false, 0, 64 },
-	{ "6in4 UDP tagged", "2001:db8:30::2", IPPROTO_UDP, XLB_ENCAP_IPIP, false, 0x0009, 3 },
-	{ "GUE v4 outer, v4 inner TCP", "198.18.30.3", IPPROTO_TCP, XLB_ENCAP_GUE, false, 0, 501 },
-	{ "GUE v4 outer, v4 inner UDP tagged", "198.18.30.3", IPPROTO_UDP, XLB_ENCAP_GUE, false, 0x000a, 0 },
-	{ "GUE v6 outer, v6 inner TCP", "2001:db8:30::3", IPPROTO_TCP, XLB_ENCAP_GUE, true, 0, 333 },
-	{ "GUE v6 outer, v4 inner UDP", "198.18.30.4", IPPROTO_UDP, XLB_ENCAP_GUE, true, 0, 2 },
-	{ "GUE v4 outer, v6 inner UDP", "2001:db8:30::4", IPPROTO_UDP, XLB_ENCAP_GUE, false, 0, 77 },
-	{ "4in4 TCP SYN padded to 60 bytes", "198.18.30.1", IPPROTO_TCP, XLB_ENCAP_IPIP, false, 0, 0, 6 },
-	{ "GUE v6 outer, padded tagged v4 UDP", "198.18.30.4", IPPROTO_UDP, XLB_ENCAP_GUE, true, 0x000c, 0, 10 },
+	{ "4in4 TCP", "198.18.30.1", TCP, IPIP, false, 0, 100 },
+	{ "4in4 UDP tagged", "198.18.30.1", UDP, IPIP, false, 0x0007, 33 },
+	{ "6in6 TCP", "2001:db8:30::1", TCP, IPIP, true, 0, 200 },
+	{ "6in6 UDP tagged", "2001:db8:30::1", UDP, IPIP, true, 0x0008, 1 },
+	{ "4in6 TCP", "198.18.30.2", TCP, IPIP, true, 0, 64 },
+	{ "4in6 UDP", "198.18.30.2", UDP, IPIP, true, 0, 65 },
+	{ "6in4 TCP", "2001:db8:30::2", TCP, IPIP, false, 0, 64 },
+	{ "6in4 UDP tagged", "2001:db8:30::2", UDP, IPIP, false, 0x0009, 3 },
+	{ "GUE v4 outer, v4 inner TCP", "198.18.30.3", TCP, GUE, false, 0, 501 },
+	{ "GUE v4 outer, v4 inner UDP tagged", "198.18.30.3", UDP, GUE, false, 0x000a, 0 },
+	{ "GUE v6 outer, v6 inner TCP", "2001:db8:30::3", TCP, GUE, true, 0, 333 },
+	{ "GUE v6 outer, v4 inner UDP", "198.18.30.4", UDP, GUE, true, 0, 2 },
+	{ "GUE v4 outer, v6 inner UDP", "2001:db8:30::4", UDP, GUE, false, 0, 77 },
+	{ "4in4 TCP SYN padded to 60 bytes", "198.18.30.1", TCP, IPIP, false, 0, 0, 6 },
+	{ "GUE v6 outer, padded tagged v4 UDP", "198.18.30.4", UDP, GUE, true, 0x000c, 0, 10 },
 	/* ECN: the balancer copies it to the outer header; decap (RFC 6040) must leave it be. */
-	{ "4in4 TCP, ECN CE", "198.18.30.1", IPPROTO_TCP, XLB_ENCAP_IPIP, false, 0, 40, 0, 0x23 },
-	{ "6in6 UDP, ECT(1)", "2001:db8:30::1", IPPROTO_UDP, XLB_ENCAP_IPIP, true, 0, 41, 0, 0x01 },
-	{ "4in6 UDP, ECT(0)", "198.18.30.2", IPPROTO_UDP, XLB_ENCAP_IPIP, true, 0, 42, 0, 0x02 },
-	{ "GUE v6 outer, v4 inner, ECN CE", "198.18.30.4", IPPROTO_UDP, XLB_ENCAP_GUE, true, 0, 43, 0, 0xbb },
-	{ "GUE v4 outer, v6 inner, ECN CE", "2001:db8:30::4", IPPROTO_UDP, XLB_ENCAP_GUE, false, 0, 44, 0, 0x03 },
+	{ "4in4 TCP, ECN CE", "198.18.30.1", TCP, IPIP, false, 0, 40, 0, 0x23 },
+	{ "6in6 UDP, ECT(1)", "2001:db8:30::1", UDP, IPIP, true, 0, 41, 0, 0x01 },
+	{ "4in6 UDP, ECT(0)", "198.18.30.2", UDP, IPIP, true, 0, 42, 0, 0x02 },
+	{ "GUE v6 outer, v4 inner, ECN CE", "198.18.30.4", UDP, GUE, true, 0, 43, 0, 0xbb },
+	{ "GUE v4 outer, v6 inner, ECN CE", "2001:db8:30::4", UDP, GUE, false, 0, 44, 0, 0x03 },
 };
 
 int main(void)
@@ -257,10 +261,10 @@ int main(void)
 	ASSERT_OK(xlbf_set_config(&F, "198.18.0.1", "2001:db8::1", 7777, SEED, 0), "config");
 	xlbt_case_end();
 	if (d) {
-		run_trip(d, &(struct trip){ "GUE port 7777, v4 outer", "198.18.30.5", IPPROTO_TCP,
-					    XLB_ENCAP_GUE, false, 0, 99 });
-		run_trip(d, &(struct trip){ "GUE port 7777, v6 outer", "2001:db8:30::5", IPPROTO_UDP,
-					    XLB_ENCAP_GUE, true, 0x000b, 98 });
+		run_trip(d, &(struct trip){ "GUE port 7777, v4 outer", "198.18.30.5", TCP,
+					    GUE, false, 0, 99 });
+		run_trip(d, &(struct trip){ "GUE port 7777, v6 outer", "2001:db8:30::5", UDP,
+					    GUE, true, 0x000b, 98 });
 		decap__destroy(d);
 	}
 	xlbf_close(&F);

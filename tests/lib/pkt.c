@@ -386,6 +386,7 @@ void pkt_finish(struct pkt *p)
 		uint8_t *h = p->buf + l->off;
 		size_t len = p->len - l->off;
 		const struct pkt_layer *ip;
+		uint8_t proto;
 		uint16_t c;
 		int csum_at;
 
@@ -412,9 +413,10 @@ void pkt_finish(struct pkt *p)
 				continue;
 			put16(h + csum_at, 0);
 			ip = ip_before(p, i);
-			c = pkt_csum_fold(pkt_csum_add(pseudo_sum(p->buf + ip->off,
-				l->kind == PKT_L_TCP ? P_TCP : l->kind == PKT_L_UDP ? P_UDP : P_ICMPV6,
-				len), h, len));
+			proto = l->kind == PKT_L_TCP ? P_TCP :
+				l->kind == PKT_L_UDP ? P_UDP : P_ICMPV6;
+			c = pkt_csum_fold(pkt_csum_add(pseudo_sum(p->buf + ip->off, proto, len),
+						       h, len));
 			if (l->kind == PKT_L_UDP && c == 0)
 				c = 0xffff;	/* RFC 768: 0 means "no checksum" */
 			break;

@@ -118,7 +118,7 @@ struct pkt_udp {
 };
 
 void pkt_init(struct pkt *p);
-/* Ethernet; the ethertype is filled in by the next VLAN/IP header (or set it with pkt_ethertype). */
+/* Ethernet; the next VLAN/IP header fills the ethertype in (or pkt_ethertype sets it). */
 void pkt_eth(struct pkt *p, const uint8_t dst[6], const uint8_t src[6]);
 /* One 802.1Q tag (TPID 0x8100) after the MACs; tci = PCP/DEI/VID. */
 void pkt_vlan(struct pkt *p, uint16_t tci);
@@ -151,7 +151,7 @@ void pkt_finish(struct pkt *p);
 /* Cuts a finished packet to len bytes (headers keep their original lengths). */
 void pkt_truncate(struct pkt *p, size_t len);
 
-/* Offset of the first IP header of a finished packet, walking Ethernet and one 802.1Q/802.1ad tag. */
+/* Offset of the first IP header, after Ethernet and one 802.1Q/802.1ad tag; -1 if none. */
 int pkt_l3_offset(const uint8_t *buf, size_t len);
 /* Parses an address (v4 or v6) into 16 bytes (v4: first 4); returns 4, 6 or 0. */
 int pkt_parse_addr(const char *text, uint8_t out[16]);
