@@ -35,7 +35,7 @@ check_flow() {
 		n=$N_UDP
 		out=$(client udp --addr "$addr" --port "$LAB_UDP_PORT" --count $n --deadline 60)
 	fi
-	t_log "$vip $encap via $fam reals: $(counts_of "$out") failed=$(jget "$out" 'j["failed"]') in $(jget "$out" 'j["secs"]')s"
+	t_log "$vip $encap via IPv$fam reals: $(counts_of "$out") failed=$(jget "$out" 'j["failed"]') in $(jget "$out" 'j["secs"]')s"
 	t_eq "$(jget "$out" 'j["ok"]')" $n "answered requests"
 	for ((i = 1; i <= LAB_REALS; i++)); do
 		t_ge "$(jget "$out" 'j["counts"].get("r'$i'", 0)')" 1 "requests served by r$i"

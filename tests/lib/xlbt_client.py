@@ -10,7 +10,7 @@ bounded in count and in time, and prints one JSON object on stdout.
          [--duration SEC --interval SEC]
       N HTTP/1.0 requests, each on a new TCP connection (new source port):
       {"sent", "ok", "failed", "counts": {real: n}, "by_src": {src: {real: n}},
-       "errors": {kind: n}, "secs"}
+       "errors": {kind: n}, "sports": distinct source ports, "secs"}
       With --duration the requests are paced (one every --interval s) for
       that long, still at most --count: a steady stream.
   udp    --addr A [--port 7] --count N [--deadline SEC]
@@ -78,7 +78,14 @@ def err_kind(e):
 
 
 def summary():
-    return {"sent": 0, "ok": 0, "failed": 0, "counts": {}, "by_src": {}, "errors": {}}
+    return {"sent": 0, "ok": 0, "failed": 0, "counts": {}, "by_src": {}, "errors": {}, "ports": set()}
+
+
+def finish(res, start):
+    """Distinct local ports used (= distinct 5-tuples), and the run time."""
+    res["sports"] = len(res.pop("ports"))
+    res["secs"] = round(time.monotonic() - start, 3)
+    return res
 
 
 def record(res, src, real=None, error=None):
@@ -111,6 +118,7 @@ def do_conns(a):
             if src:
                 s.bind((src, 0))
             s.connect((a.addr, a.port))
+            res["ports"].add(s.getsockname()[1])
             http_request(s, a.addr, False)
             real, _ = read_response(s)
             record(res, src, real)
@@ -123,8 +131,7 @@ def do_conns(a):
             delay = nxt - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-    res["secs"] = round(time.monotonic() - start, 3)
-    return res
+    return finish(res, start)
 
 
 def do_udp(a):
@@ -140,6 +147,7 @@ def do_udp(a):
         payload = f"xlbt-{i}\n".encode()
         try:
             s.connect((a.addr, a.port))
+            res["ports"].add(s.getsockname()[1])
             s.send(payload)
             res["bytes_sent"] += len(payload)
             data = s.recv(2048).decode().strip()
@@ -151,8 +159,7 @@ def do_udp(a):
             record(res, None, error=err_kind(e))
         finally:
             s.close()
-    res["secs"] = round(time.monotonic() - start, 3)
-    return res
+    return finish(res, start)
 
 
 def do_hold(a):

@@ -1,0 +1,109 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# `xlbctl stats -j` agrees with the traffic the test sent, read as deltas
+# around each burst:
+# - UDP: N datagrams, each from a new socket. VIP packets = N; bytes = the
+#   frames as received (payload + UDP + IP + Ethernet headers); new flows =
+#   the distinct source ports the client used (a port the kernel handed out
+#   twice is the same 5-tuple, an LRU hit); each real's packets = the answers
+#   the client got from it; global tx and encap_ipip/encap_gue grow by N.
+# - TCP: M connections. VIP packets and bytes = what the client's interface
+#   transmitted (ARP/ND aside: at most a few frames, which never reach the
+#   VIP counters); new flows = M (every SYN); per-real packets add up to the
+#   VIP's.
+# - Drops: datagrams to an unconfigured port of a VIP address count in
+#   drop_no_vip_port, one each.
+set -euo pipefail
+. "$(dirname "$0")/../lib/e2e.sh"
+e2e_require_file
+
+need() { e2e_need_bins xlbd xlbctl xlb-decap; }
+
+stats() { ctl -j stats; }
+
+# vstat JSON VIP FIELD: a VIP's counter; rstat JSON VIP REAL FIELD; gstat JSON NAME.
+vstat() { jget "$1" 'sum(v["'"$3"'"] for v in j["vips"] if v["vip"] == "'"$2"'")'; }
+rstat() { jget "$1" 'sum(r["'"$4"'"] for v in j["vips"] if v["vip"] == "'"$2"'" for r in v["reals"] if r["address"] == "'"$3"'")'; }
+gstat() { jget "$1" 'j["global"]["'"$2"'"]'; }
+
+tx_of_client() { # packets|bytes
+	"$LAB" exec c1 ip -j -s link show "$XLB_LAB_PREFIX-c1" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["'"$1"'"])'
+}
+
+# udp_counters VIP-ADDR VIP ENCAP HEADER-BYTES FAMILY
+udp_counters() {
+	local addr=$1 vip=$2 encap=$3 hdr=$4 fam=$5 n=400 b a out d i real
+	e2e_vip "$vip" --encap "$encap" -- $(real_addrs "$fam")
+	b=$(stats)
+	out=$(client udp --addr "$addr" --port "$LAB_UDP_PORT" --count $n)
+	a=$(stats)
+	t_eq "$(jget "$out" 'j["ok"]')" $n "datagrams answered"
+	d() { echo $(($(vstat "$a" "$vip" "$1") - $(vstat "$b" "$vip" "$1"))); }
+	t_log "$vip: sent $n datagrams ($(jget "$out" 'j["bytes_sent"]') payload bytes, $(jget "$out" 'j["sports"]') source ports): packets $(d packets), bytes $(d bytes), new_flows $(d new_flows), drops $(d drops); client saw $(counts_of "$out")"
+	t_eq "$(d packets)" $n "VIP packets"
+	t_eq "$(d bytes)" $(($(jget "$out" 'j["bytes_sent"]') + n * hdr)) "VIP bytes (frames as received)"
+	t_eq "$(d new_flows)" "$(jget "$out" 'j["sports"]')" "VIP new flows (distinct 5-tuples)"
+	t_eq "$(d drops)" 0 "VIP drops"
+	for ((i = 1; i <= LAB_REALS; i++)); do
+		eval "real=\$LAB_R${i}_$fam"
+		t_eq "$(($(rstat "$a" "$vip" "$real" packets) - $(rstat "$b" "$vip" "$real" packets)))" \
+			"$(jget "$out" 'j["counts"].get("r'$i'", 0)')" "packets to r$i = answers from r$i"
+	done
+	t_eq "$(($(gstat "$a" tx) - $(gstat "$b" tx)))" $n "global tx"
+	t_eq "$(($(gstat "$a" encap_$encap) - $(gstat "$b" encap_$encap)))" $n "global encap_$encap"
+}
+
+test_udp4_counters() { need; udp_counters 198.18.10.3 198.18.10.3:7/udp ipip 42 4; }
+test_udp6_counters() { need; udp_counters 2001:db8:10::3 '[2001:db8:10::3]:7/udp' gue 62 6; }
+
+test_tcp_counters() {
+	need
+	local vip=198.18.10.1:80/tcp m=300 b a out tp0 tp1 tb0 tb1 dp db sum i
+	e2e_vip "$vip" -- $(real_addrs 4)
+	b=$(stats); tp0=$(tx_of_client packets); tb0=$(tx_of_client bytes)
+	out=$(client conns --addr 198.18.10.1 --count $m)
+	a=$(stats); tp1=$(tx_of_client packets); tb1=$(tx_of_client bytes)
+	dp=$(($(vstat "$a" "$vip" packets) - $(vstat "$b" "$vip" packets)))
+	db=$(($(vstat "$a" "$vip" bytes) - $(vstat "$b" "$vip" bytes)))
+	sum=0
+	for ((i = 1; i <= LAB_REALS; i++)); do
+		eval "real=\$LAB_R${i}_4"
+		# shellcheck disable=SC2154
+		sum=$((sum + $(rstat "$a" "$vip" "$real" packets) - $(rstat "$b" "$vip" "$real" packets)))
+	done
+	t_log "$m connections: client sent $((tp1 - tp0)) packets / $((tb1 - tb0)) bytes; VIP counted $dp packets / $db bytes, new_flows $(($(vstat "$a" "$vip" new_flows) - $(vstat "$b" "$vip" new_flows))), reals' packets sum $sum"
+	t_eq "$(jget "$out" 'j["ok"]')" $m "connections answered"
+	t_le "$dp" $((tp1 - tp0)) "VIP packets <= client's transmitted packets"
+	t_ge "$dp" $((tp1 - tp0 - 4)) "VIP packets >= client's transmitted packets - 4 (ARP/ND)"
+	t_le "$db" $((tb1 - tb0)) "VIP bytes <= client's transmitted bytes"
+	t_ge "$db" $((tb1 - tb0 - 4 * 90)) "VIP bytes >= client's transmitted bytes - 4 ARP/ND frames"
+	t_eq "$(($(vstat "$a" "$vip" new_flows) - $(vstat "$b" "$vip" new_flows)))" $m "VIP new flows (SYNs)"
+	t_eq "$sum" "$dp" "per-real packets add up to the VIP's"
+}
+
+test_drop_counters() {
+	need
+	local b a out
+	e2e_vip 198.18.10.4:7/udp -- $(real_addrs 4)
+	b=$(stats)
+	# Port 9 of the VIP address is not configured: dropped, nobody answers.
+	out=$(client udp --addr 198.18.10.4 --port 9 --count 20 --timeout 0.2)
+	a=$(stats)
+	t_eq "$(jget "$out" 'j["ok"]')" 0 "no answer from an unconfigured port"
+	t_eq "$(($(gstat "$a" drop_no_vip_port) - $(gstat "$b" drop_no_vip_port)))" 20 "drop_no_vip_port"
+	t_eq "$(($(gstat "$a" tx) - $(gstat "$b" tx)))" 0 "nothing forwarded"
+}
+
+if [ -n "$(e2e_missing xlbd xlbctl xlb-decap)" ]; then
+	t_skip "not built yet: $(e2e_missing xlbd xlbctl xlb-decap) (issues 2, 3)"
+	t_finish
+fi
+e2e_lab_up --v6
+e2e_xlbd
+t_run udp4_counters_match_traffic test_udp4_counters
+t_run udp6_gue_counters_match_traffic test_udp6_counters
+t_run tcp_counters_match_client_interface test_tcp_counters
+t_run drop_counters test_drop_counters
+t_finish
