@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -708,18 +709,18 @@ static const struct xlb_metrics_http_ops srv_ops = {
 	.model = srv_model, .model_done = srv_model_done, .healthy = srv_healthy,
 };
 
-static int srv_start(struct srv *s, const struct xlb_metrics_http_opts *o)
+static int srv_start_maps(struct srv *s, const struct xlb_metrics_http_opts *o,
+			  const struct xlb_metrics_maps *maps)
 {
 	struct xlb_metrics_http_ops ops = srv_ops;
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct xlb_metrics_maps none = { -1, -1, -1, -1 };
 	int err;
 
 	memset(s, 0, sizeof(*s));
 	s->healthy = true;
 	s->ep = -1;
 	ops.ctx = s;
-	s->m = xlb_metrics__new(&none, NULL);
+	s->m = xlb_metrics__new(maps, NULL);
 	if (!s->m)
 		return -errno;
 	err = xlb_metrics_http__start(&s->h, "127.0.0.1:0", s->m, &ops, o);
@@ -729,6 +730,13 @@ static int srv_start(struct srv *s, const struct xlb_metrics_http_opts *o)
 	if (epoll_ctl(s->ep, EPOLL_CTL_ADD, xlb_metrics_http__fd(s->h), &ev))
 		return -errno;
 	return 0;
+}
+
+static int srv_start(struct srv *s, const struct xlb_metrics_http_opts *o)
+{
+	struct xlb_metrics_maps none = { -1, -1, -1, -1 };
+
+	return srv_start_maps(s, o, &none);
 }
 
 static void srv_stop(struct srv *s)
@@ -841,12 +849,12 @@ out:
 	return NULL;
 }
 
-/* Sends one request from a thread while this thread runs the daemon loop. */
-static void do_req(struct srv *s, struct req *r, double max_s)
+/* Sends one request from a thread to port while this thread runs the daemon loop. */
+static void do_req_port(struct srv *s, struct req *r, int port, double max_s)
 {
 	pthread_t t;
 
-	r->port = xlb_metrics_http__port(s->h);
+	r->port = port;
 	atomic_store(&r->done, false);
 	if (pthread_create(&t, NULL, req_thread, r)) {
 		xlbt_fail(__FILE__, __LINE__, "pthread_create");
@@ -855,6 +863,11 @@ static void do_req(struct srv *s, struct req *r, double max_s)
 	srv_loop(s, max_s, &r->done);
 	/* the client has SO_RCVTIMEO: join returns within its bound */
 	pthread_join(t, NULL);
+}
+
+static void do_req(struct srv *s, struct req *r, double max_s)
+{
+	do_req_port(s, r, xlb_metrics_http__port(s->h), max_s);
 }
 
 static void req_free(struct req *r)
@@ -1023,6 +1036,124 @@ out:
 	srv_stop(&s);
 }
 
+/* A free loopback TCP port (bind to 0, read it, release it). */
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0)
+		return -1;
+	if (!bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
+	    !getsockname(fd, (struct sockaddr *)&a, &len))
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/*
+ * A real Prometheus server (Debian's package), on 127.0.0.1 with a scratch
+ * TSDB, scrapes the endpoint every second while this thread runs the loop;
+ * its query API must return the per-CPU sums exactly and the health gauge.
+ */
+static void test_prometheus_scrape(void)
+{
+	struct fake_maps f = { -1, -1, -1, -1 };
+	char dir[] = "/tmp/xlb-prom-XXXXXX", cfg[256], arg_cfg[300], arg_db[300], arg_web[64];
+	char want_pkts[64], query[512];
+	bool got_pkts = false, got_up = false;
+	pid_t pid = -1;
+	struct srv s = { .ep = -1 };
+	double end;
+	int pport;
+	FILE *fp;
+
+	if (system("command -v prometheus >/dev/null 2>&1") != 0) {
+		xlbt_skip("prometheus not installed (Debian: prometheus)");
+		return;
+	}
+	if (make_maps(&f)) {
+		xlbt_skip("cannot create BPF maps");
+		goto out;
+	}
+	if (!ASSERT_OK(srv_start_maps(&s, NULL, &(struct xlb_metrics_maps){ f.stats, f.vips,
+				      f.reals, f.flows }), "start server"))
+		goto out;
+	pport = free_port();
+	if (!ASSERT_TRUE(mkdtemp(dir) != NULL && pport > 0, "scratch dir and port"))
+		goto out;
+	snprintf(cfg, sizeof(cfg), "%s/prometheus.yml", dir);
+	fp = fopen(cfg, "w");
+	if (!ASSERT_TRUE(fp != NULL, "write config"))
+		goto out;
+	fprintf(fp, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+		"scrape_configs:\n  - job_name: xlb\n    static_configs:\n"
+		"      - targets: ['127.0.0.1:%d']\n", xlb_metrics_http__port(s.h));
+	fclose(fp);
+	snprintf(arg_cfg, sizeof(arg_cfg), "--config.file=%s", cfg);
+	snprintf(arg_db, sizeof(arg_db), "--storage.tsdb.path=%s/data", dir);
+	snprintf(arg_web, sizeof(arg_web), "--web.listen-address=127.0.0.1:%d", pport);
+	pid = fork();
+	if (pid == 0) {
+		freopen("/dev/null", "w", stdout);
+		freopen("/dev/null", "w", stderr);
+		execlp("prometheus", "prometheus", arg_cfg, arg_db, arg_web, "--log.level=error",
+		       (char *)NULL);
+		_exit(127);
+	}
+	if (!ASSERT_TRUE(pid > 0, "fork prometheus"))
+		goto out;
+
+	snprintf(want_pkts, sizeof(want_pkts), "\"%llu\"]", (unsigned long long)pc_sum(5 + 100));
+	end = now_s() + 40;
+	while (now_s() < end && !(got_pkts && got_up)) {
+		struct req r;
+
+		srv_loop(&s, 0.5, NULL);
+		snprintf(query, sizeof(query),
+			 "GET /api/v1/query?query=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+			 got_pkts ? "xlb_real_up%7Breal%3D%22198.18.1.2%22%7D" :
+				    "xlb_vip_bytes_total%7Bvip%3D%22%5B2001%3Adb8%3A%3A10%5D%3A443%2Fudp%22%7D");
+		r = (struct req){ .raw = query };
+		/* the query goes to Prometheus; our server keeps being driven meanwhile */
+		do_req_port(&s, &r, pport, 5);
+		if (r.status == 200 && r.body && !got_pkts && strstr(r.body, want_pkts))
+			got_pkts = true;
+		else if (r.status == 200 && r.body && got_pkts && strstr(r.body, "\"0\"]"))
+			got_up = true;
+		req_free(&r);
+	}
+	printf("  Prometheus stored xlb_vip_bytes_total = %s: %s; xlb_real_up 0: %s\n", want_pkts,
+	       got_pkts ? "yes" : "no", got_up ? "yes" : "no");
+	ASSERT_TRUE(got_pkts, "Prometheus stored the per-CPU sum");
+	ASSERT_TRUE(got_up, "Prometheus stored the health gauge");
+	ASSERT_TRUE(s.model_calls > 0, "scraped through the model callback");
+out:
+	if (pid > 0) {
+		int st;
+
+		kill(pid, SIGTERM);
+		for (int i = 0; i < 100 && waitpid(pid, &st, WNOHANG) == 0; i++)
+			usleep(50000);
+		if (waitpid(pid, &st, WNOHANG) == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+		}
+	}
+	if (dir[strlen(dir) - 1] != 'X') {
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd))
+			printf("  could not remove %s\n", dir);
+	}
+	if (s.m)
+		srv_stop(&s);
+	close_maps(&f);
+}
+
 static void test_http_off(void)
 {
 	struct xlb_metrics_maps none = { -1, -1, -1, -1 };
@@ -1053,5 +1184,6 @@ int main(void)
 	XLBT_RUN(test_http_slowloris);
 	XLBT_RUN(test_http_conn_limit);
 	XLBT_RUN(test_http_off);
+	XLBT_RUN(test_prometheus_scrape);
 	return xlbt_finish("unit/metrics");
 }
