@@ -60,7 +60,12 @@ int xlbf_open(struct xlbf *f)
 		return -errno;
 	flows = bpf_object__find_map_by_name(skel->obj, "xlb_flows");
 	if (flows) {
-		err = bpf_map__set_max_entries(flows, XLBF_FLOWS);
+		/*
+		 * BPF_F_NO_COMMON_LRU splits the entries between the CPUs' free
+		 * lists: keep a few hundred per CPU on many-core machines.
+		 */
+		err = bpf_map__set_max_entries(flows, XLBF_FLOWS > 256 * f->ncpu ?
+						      XLBF_FLOWS : 256 * f->ncpu);
 		if (err)
 			goto err_destroy;
 	}

@@ -18,7 +18,7 @@
 #include "xlb/abi.h"
 #include "pkt.h"
 
-#define XLBF_FLOWS 4096		/* xlb_flows max_entries in tests */
+#define XLBF_FLOWS 4096		/* xlb_flows max_entries in tests (at least 256 per CPU) */
 #define XLBF_MAX_RINGS 64	/* VIP ids a test may use (< XLB_MAX_VIPS) */
 
 struct xlb;
