@@ -163,6 +163,11 @@ static void test_daemon_counters(void)
 	ASSERT_EQ(d.probes[XLB_PROBE_SUCCESS], 2, "success");
 	ASSERT_EQ(d.probes[XLB_PROBE_TIMEOUT], 1, "timeout");
 
+	ASSERT_EQ(xlb_metrics_probe_result(true, NULL), XLB_PROBE_SUCCESS, "ok");
+	ASSERT_EQ(xlb_metrics_probe_result(false, "timeout"), XLB_PROBE_TIMEOUT, "timeout");
+	ASSERT_EQ(xlb_metrics_probe_result(false, "connection refused"), XLB_PROBE_FAILURE, "refused");
+	ASSERT_EQ(xlb_metrics_probe_result(false, NULL), XLB_PROBE_FAILURE, "no reason");
+
 	xlb_metrics_daemon__api(&d, "add-vip", "ok");
 	xlb_metrics_daemon__api(&d, "add-vip", "ok");
 	xlb_metrics_daemon__api(&d, "add-vip", "invalid");

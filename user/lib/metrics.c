@@ -51,6 +51,15 @@ static const double probe_bounds[XLB_METRICS_PROBE_NBOUNDS] = XLB_METRICS_PROBE_
 
 /* ---- daemon counters ---- */
 
+enum xlb_probe_result xlb_metrics_probe_result(bool ok, const char *reason)
+{
+	if (ok)
+		return XLB_PROBE_SUCCESS;
+	if (reason && !strncmp(reason, "timeout", 7))
+		return XLB_PROBE_TIMEOUT;
+	return XLB_PROBE_FAILURE;
+}
+
 void xlb_metrics_daemon__probe(struct xlb_metrics_daemon *d, enum xlb_probe_result result,
 			       double seconds)
 {

@@ -11,9 +11,12 @@
  *
  * 1. Counters the daemon keeps. Embed one struct xlb_metrics_daemon
  *    (zeroed) and update it where things happen:
- *      xlb_metrics_daemon__probe(&d, XLB_PROBE_TIMEOUT, seconds);  health engine
- *      xlb_metrics_daemon__api(&d, "add-vip", "ok");                 control API
- *      d.state_writes++; (d.state_write_errors++ on failure)         state file
+ *      health engine, xlb_health_opts.on_probe(ctx, user, id, p):
+ *        xlb_metrics_daemon__probe(&d, xlb_metrics_probe_result(p->ok, p->reason),
+ *                                  p->latency_us / 1e6);
+ *      control API, once per request:
+ *        xlb_metrics_daemon__api(&d, "add-vip", "ok");   (verb, result as the API names them)
+ *      state file: d.state_writes++ after a good rename, d.state_write_errors++ on failure.
  *
  * 2. The maps, once attached or adopted:
  *      struct xlb_metrics_maps maps = {
@@ -27,7 +30,11 @@
  * 3. The model callback. At each scrape the server calls ops.model() to
  *    get a struct xlb_metrics_model: arrays of VIPs and their reals with
  *    labels and indices, health, weights, probe latency, transitions, the
- *    daemon counters, the attach mode and version. It is called from
+ *    daemon counters, the attach mode and version. From the health engine's
+ *    struct xlb_health_status st of a real: .up = st.state == XLB_HEALTH_UP,
+ *    .probed = st.probed, .probe_latency_s = st.last_latency_us / 1e6,
+ *    .transitions = st.transitions. Labels are the canonical text of
+ *    xlb_vip_format / xlb_addr_format (addr.h), as xlbctl prints them. It is called from
  *    xlb_metrics_http__run(), i.e. in the daemon's thread, so it may point
  *    straight into the daemon's state without locks; everything it points
  *    to must stay valid until ops.model_done() (if set) is called, which
@@ -125,6 +132,11 @@ struct xlb_metrics_daemon {
 	struct xlb_metrics_api_count api[XLB_METRICS_API_SLOTS];
 };
 
+/*
+ * Result of a probe from the health engine's (ok, reason) pair: ok ->
+ * success, a reason starting with "timeout" -> timeout, else failure.
+ */
+enum xlb_probe_result xlb_metrics_probe_result(bool ok, const char *reason);
 /* Counts one probe of the given result and duration (in the histogram too). */
 void xlb_metrics_daemon__probe(struct xlb_metrics_daemon *d, enum xlb_probe_result result,
 			       double seconds);
