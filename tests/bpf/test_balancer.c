@@ -714,6 +714,31 @@ static void test_hash_src_ip_v6(void)
 	ASSERT_TRUE(apart > 0, "some v6 clients land elsewhere");
 }
 
+/* The seed comes from xlb_config at run time: changing it moves flows as the shared hash says. */
+static void test_hash_seed_from_config(void)
+{
+	const char *vip = "198.18.11.1";	/* VIP_HASH_5T, set up by test_hash_5tuple */
+	const uint32_t seed2 = 0xabad1dea;
+	int moved = 0;
+
+	ASSERT_OK(xlbf_set_config(&F, LB4, LB6, 0, seed2, 0), "seed 2");
+	ASSERT_OK(xlbf_clear_flows(&F), "clear flows");
+	for (uint16_t p = 42000; p < 42032; p++) {
+		struct xlb_flow_key k = xlbf_flow_key(CLIENT4, vip, p, 53, UDP);
+		uint32_t h = xlb_flow_hash(&k, XLB_HASH_5TUPLE, seed2);
+		uint32_t want = HASH_RING[xlb_ring_slot(h, 13)];
+		uint32_t r;
+
+		ASSERT_EQ(send_udp(vip, p, 53, &r), XDP_TX_, "action");
+		if (!ASSERT_EQ(r, want, "real by the new seed"))
+			break;
+		moved += want != ring_real(&k, XLB_HASH_5TUPLE);
+	}
+	ASSERT_TRUE(moved > 0, "some flows land elsewhere than with the old seed");
+	ASSERT_OK(xlbf_set_config(&F, LB4, LB6, 0, SEED, 0), "seed back");
+	ASSERT_OK(xlbf_clear_flows(&F), "clear flows");
+}
+
 /* ---- flow table ---- */
 
 static const struct recipe FLOW_SYN = { TCP, NULL, "198.18.10.7", 45000, 80, SYN, .df = true };
@@ -2157,6 +2182,7 @@ int main(void)
 	XLBT_RUN(test_hash_src_ip);
 	XLBT_RUN(test_hash_src_ip_dport);
 	XLBT_RUN(test_hash_src_ip_v6);
+	XLBT_RUN(test_hash_seed_from_config);
 	XLBT_RUN(test_lru_sticky_after_ring_change);
 	XLBT_RUN(test_lru_udp_sticky);
 	XLBT_RUN(test_lru_real_down_reselects);
