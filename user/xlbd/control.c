@@ -28,6 +28,8 @@ struct conn {
 	struct xlb_api_conn c;
 	struct xlbd_watch *w;
 	struct xlbd *d;
+	unsigned int uid;		/* peer uid; non-root peers get an error only */
+	bool refused;
 	struct conn *next;
 };
 
@@ -495,7 +497,10 @@ static void conn_ready(void *ctx, int fd, uint32_t events)
 
 	if (ret == 0)
 		return;
-	if (ret == 1)
+	if (ret == 1 && cn->refused)
+		resp = xlb_api_error("permission denied: the xlbd API serves root only "
+				     "(peer uid %u)", cn->uid);
+	else if (ret == 1)
 		resp = dispatch(cn->d, cn->c.buf, cn->c.len);
 	else if (ret == -E2BIG)
 		resp = xlb_api_error("request larger than %u bytes", XLB_API_MAX_MSG);
@@ -517,21 +522,20 @@ static void accept_ready(void *ctx, int lfd, uint32_t events)
 
 		if (fd < 0)
 			return;
-		if (xlb_api_peer_check(fd, &uid)) {
-			json_t *e = xlb_api_error("permission denied: the xlbd API serves root only "
-						  "(peer uid %u)", uid);
-
-			pr_info("api: refused a peer with uid %u\n", uid);
-			xlb_api_send(fd, e);
-			json_decref(e);
-			close(fd);
-			continue;
-		}
 		cn = calloc(1, sizeof(*cn));
 		if (!cn) {
 			close(fd);
 			continue;
 		}
+		/*
+		 * A refused peer's request is still read (and ignored), so that
+		 * closing does not reset the connection before it sees why.
+		 */
+		if (xlb_api_peer_check(fd, &uid)) {
+			pr_info("api: refused a peer with uid %u\n", uid);
+			cn->refused = true;
+		}
+		cn->uid = uid;
 		cn->d = d;
 		cn->c.fd = fd;
 		cn->c.deadline_ms = xlb_now_ms() + XLB_API_TIMEOUT_MS;

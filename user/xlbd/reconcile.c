@@ -395,8 +395,9 @@ int xlbd_adopt(struct xlbd *d)
 	for (__u32 i = 1; i < XLB_MAX_REALS; i++) {
 		bool adopted = false;
 
-		if (!reals[i].family || owner[i])
-			continue;
+		/* A flagged-down entry is a removed real: never adopted again. */
+		if (!reals[i].family || owner[i] || (reals[i].flags & XLB_REAL_F_DOWN))
+			goto park;
 		for (size_t w = 0; w < d->want.nvips && !adopted; w++) {
 			const struct xlb_vip_cfg *wv = &d->want.vips[w];
 			struct rt_vip *v = xlbd_find_vip(d, &wv->key);
@@ -422,7 +423,8 @@ int xlbd_adopt(struct xlbd *d)
 			d->real_state[i] = RT_USED;
 			adopted = true;
 		}
-		if (!adopted) {
+park:
+		if (reals[i].family && !owner[i] && !adopted) {
 			struct rt_real tmp = { .addr = reals[i].addr, .family = reals[i].family,
 					       .index = i };
 
@@ -682,6 +684,9 @@ static int sync_reals(struct xlbd *d, struct rt_vip *v, const struct xlb_vip_cfg
 		const struct xlb_real_cfg *wr = xlb_vip_cfg__find_real(wv, &r->addr, r->family);
 		__u32 ew;
 
+		/* Next hop first: the weight in the ring depends on it. */
+		if (wr && (full || !r->mac_ok) && resolve(d, r, true))
+			write_real(d, r, r->down ? XLB_REAL_F_DOWN : 0);
 		r->weight = wr ? wr->weight : 0;
 		ew = wr ? eff_weight(r) : 0;
 		if (ew != r->eff_weight) {
@@ -691,7 +696,6 @@ static int sync_reals(struct xlbd *d, struct rt_vip *v, const struct xlb_vip_cfg
 		if (full && wr) {
 			struct xlb_real cur, exp = {};
 
-			resolve(d, r, true);
 			exp.addr = r->addr;
 			exp.family = r->family;
 			exp.flags = r->down ? XLB_REAL_F_DOWN : 0;
