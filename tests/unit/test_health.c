@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1030,6 +1031,72 @@ static void test_json_spec(void)
 	xlb_health_spec__free(&u);
 }
 
+/*
+ * Local errors (a source address the host lacks, no fd left) are the LB's
+ * problem: the real stays up, the error is counted, nothing is sent.
+ */
+static void test_local_errors(void)
+{
+	struct xlb_health *h = engine();
+	int lfd = server_socket(AF_INET, SOCK_STREAM, 0, 128);
+	struct xlb_health_target_cfg c = tcfg(XLB_HEALTH_TCP, AF_INET, sock_port(lfd));
+	struct rlimit old, low;
+	__u64 tcp, http, fds;
+	int probe_fd, nfd;
+
+	if (!ASSERT_TRUE(h && lfd >= 0, "setup"))
+		goto out;
+	/* 198.18.0.1 is on no interface of the host: bind() fails, nothing leaves. */
+	c.src = sa(AF_INET, 0);
+	((struct sockaddr_in *)&c.src)->sin_addr.s_addr = htonl(0xc6120001);
+	c.fall = 1;
+	ASSERT_OK(xlb_health__add_target(h, &c, NULL, &tcp), "add tcp, foreign source");
+	c.kind = XLB_HEALTH_HTTP;
+	ASSERT_OK(xlb_health__add_target(h, &c, NULL, &http), "add http, foreign source");
+	pump(h, 250, &lfd, 1);
+	ASSERT_EQ(status(h, tcp).state, XLB_HEALTH_UP, "tcp stays up");
+	ASSERT_EQ(status(h, tcp).probes, 0, "tcp never probed");
+	ASSERT_TRUE(status(h, tcp).local_errors >= 2, "tcp local errors counted");
+	ASSERT_TRUE(strstr(status(h, tcp).last_local_error, "source") != NULL, "tcp local reason");
+	ASSERT_EQ(status(h, http).state, XLB_HEALTH_UP, "http stays up");
+	ASSERT_EQ(status(h, http).probes, 0, "http never probed");
+	ASSERT_TRUE(status(h, http).local_errors >= 2, "http local errors counted");
+	ASSERT_EQ(n_changes, 0, "no transition");
+
+	/* Out of file descriptors. */
+	c = tcfg(XLB_HEALTH_TCP, AF_INET, sock_port(lfd));
+	c.fall = 1;
+	ASSERT_OK(xlb_health__add_target(h, &c, NULL, &fds), "add tcp");
+	pump(h, 150, &lfd, 1);
+	ASSERT_EQ(status(h, fds).state, XLB_HEALTH_UP, "up with fds");
+	probe_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	getrlimit(RLIMIT_NOFILE, &old);
+	low = old;
+	low.rlim_cur = probe_fd;	/* the next new fd would be this one */
+	close(probe_fd);
+	setrlimit(RLIMIT_NOFILE, &low);
+	nfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (nfd >= 0) {
+		close(nfd);
+		xlbt_skip("could not make socket() fail with EMFILE");
+	} else {
+		__u64 before = status(h, fds).probes;
+
+		pump(h, 250, NULL, 0);
+		ASSERT_EQ(status(h, fds).state, XLB_HEALTH_UP, "still up without fds");
+		ASSERT_EQ(status(h, fds).probes, before, "no probe counted");
+		ASSERT_TRUE(strstr(status(h, fds).last_local_error, "socket") != NULL,
+			    "EMFILE reason");
+	}
+	setrlimit(RLIMIT_NOFILE, &old);
+	pump(h, 150, &lfd, 1);
+	ASSERT_TRUE(status(h, fds).last_ok, "probes again once fds are back");
+out:
+	if (lfd >= 0)
+		close(lfd);
+	xlb_health__free(h);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1046,5 +1113,6 @@ int main(void)
 	XLBT_RUN(test_flap_damping);
 	XLBT_RUN(test_jitter_spread);
 	XLBT_RUN(test_remove_in_callback);
+	XLBT_RUN(test_local_errors);
 	return xlbt_finish("unit/health");
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
@@ -29,6 +30,8 @@
  * wakeup instead of ten, for at most 1 ms of extra lateness.
  */
 #define HC_TIMER_GRID_NS	1000000ULL
+/* Probe starts and timeouts handled per pass over the deadline heap. */
+#define HC_TIMER_BUDGET		1024
 
 __u64 hc_now_ns(void)
 {
@@ -625,6 +628,49 @@ __u32 xlb_health__count(const struct xlb_health *h)
 
 /* ---- state machine ---- */
 
+/* Next probe at the next scheduled slot after now (fixed rate). */
+static void schedule_next(struct xlb_health *h, struct xlb_health_target *t, __u64 now)
+{
+	__u64 iv = (__u64)t->cfg.interval_ms * 1000000ULL;
+	__u64 next = t->sched_ns + iv;
+
+	if (next <= now) {
+		__u64 k = (now - next) / iv + 1;
+
+		t->st.skipped += k;
+		next += k * iv;
+	}
+	t->sched_ns = next;
+	t->due_ns = next;
+	heap_fix(h, t);
+}
+
+void hc_probe_local_error(struct xlb_health *h, struct xlb_health_target *t, const char *what)
+{
+	t->inflight = false;
+	t->st.local_errors++;
+	hc_set_reason(t->st.last_local_error, "%s", what);
+	if (!t->local_err_logged) {
+		char ip[INET6_ADDRSTRLEN] = "?";
+		const void *a;
+		__u16 port;
+
+		if (t->cfg.addr.ss_family == AF_INET6) {
+			a = &((const struct sockaddr_in6 *)&t->cfg.addr)->sin6_addr;
+			port = ntohs(((const struct sockaddr_in6 *)&t->cfg.addr)->sin6_port);
+		} else {
+			a = &((const struct sockaddr_in *)&t->cfg.addr)->sin_addr;
+			port = ntohs(((const struct sockaddr_in *)&t->cfg.addr)->sin_port);
+		}
+		inet_ntop(t->cfg.addr.ss_family, a, ip, sizeof(ip));
+		t->local_err_logged = true;
+		pr_warn("health: %s check of %s%s%s:%u not run: %s (not counted against the target)\n",
+			xlb_health__kind_str(t->cfg.kind), t->cfg.addr.ss_family == AF_INET6 ? "[" : "",
+			ip, t->cfg.addr.ss_family == AF_INET6 ? "]" : "", port, what);
+	}
+	schedule_next(h, t, hc_now_ns());
+}
+
 void hc_probe_done(struct xlb_health *h, struct xlb_health_target *t, bool ok,
 		   const char *reason)
 {
@@ -677,21 +723,8 @@ void hc_probe_done(struct xlb_health *h, struct xlb_health_target *t, bool ok,
 	}
 	snprintf(why, sizeof(why), "%s", to == XLB_HEALTH_UP ? "rise" : st->last_reason);
 
-	/* Next probe at the next scheduled slot after now (fixed rate). */
-	{
-		__u64 iv = (__u64)t->cfg.interval_ms * 1000000ULL;
-		__u64 next = t->sched_ns + iv;
-
-		if (next <= now) {
-			__u64 k = (now - next) / iv + 1;
-
-			st->skipped += k;
-			next += k * iv;
-		}
-		t->sched_ns = next;
-		t->due_ns = next;
-		heap_fix(h, t);
-	}
+	t->local_err_logged = false;
+	schedule_next(h, t, now);
 
 	/* Callbacks last: they may remove t (the id check sees that). */
 	if (h->opts.on_probe)
@@ -717,8 +750,13 @@ static void probe_start(struct xlb_health *h, struct xlb_health_target *t, __u64
 
 static void run_timers(struct xlb_health *h)
 {
-	/* Each target is started and timed out at most once per pass. */
-	__u32 budget = 2 * h->heap_len + 16;
+	/*
+	 * At most HC_TIMER_BUDGET starts/timeouts per pass: after a stall of
+	 * the daemon, 10,000 overdue probes are started over several turns of
+	 * its loop rather than in one block (the timerfd is re-armed in the
+	 * past, so it stays readable).
+	 */
+	__u32 budget = HC_TIMER_BUDGET;
 	__u64 now = hc_now_ns();
 
 	while (h->heap_len && budget--) {

@@ -101,6 +101,14 @@
  *     back as ECONNREFUSED: "udp port unreachable". No reply: "timeout".
  *   - none: always up; never probed, no sockets.
  *
+ * Local errors: a probe that cannot even be tried for a reason on the LB
+ * itself (out of file descriptors or memory, ephemeral ports exhausted, a
+ * source address the host does not have) is not counted as the real's
+ * failure: marking every real down because the prober ran out of fds would
+ * be the worst possible outcome. It counts in status.local_errors, its
+ * message is in status.last_local_error, it is logged (pr_warn, once per
+ * target until a probe runs again) and the next probe is tried on schedule.
+ *
  * Failure reasons are short stable strings: "connect refused", "timeout",
  * "host unreachable", "network unreachable", "http status 500",
  * "http empty reply", "tls handshake failed", "tls verify failed",
@@ -192,6 +200,7 @@ struct xlb_health_status {
 	__u64 failures_total;
 	__u64 transitions;		/* up<->down changes since added */
 	__u64 skipped;			/* probes skipped because the engine fell behind */
+	__u64 local_errors;		/* probes not run for a local reason (see below) */
 	__u64 last_probe_ns;		/* start of the last completed probe; 0 = none yet */
 	__u64 last_change_ns;		/* last transition (or when added) */
 	__u64 last_change_real;
@@ -203,6 +212,7 @@ struct xlb_health_status {
 	bool probed;			/* at least one probe completed */
 	bool last_ok;			/* result of the last completed probe */
 	char last_reason[XLB_HEALTH_REASON_LEN]; /* last failure's reason; "" = none yet */
+	char last_local_error[XLB_HEALTH_REASON_LEN]; /* last local error; "" = none */
 };
 
 /* Result of one probe, for opts.on_probe (metrics, benchmarks). */

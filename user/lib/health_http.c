@@ -232,8 +232,8 @@ int hc_http_start(struct xlb_health *h, struct xlb_health_target *t)
 	t->http_aborted = false;
 	rc = curl_multi_add_handle(h->multi, t->easy);
 	if (rc != CURLM_OK) {
-		hc_set_reason(why, "http error: %s", curl_multi_strerror(rc));
-		hc_probe_done(h, t, false, why);
+		hc_set_reason(why, "curl: %s", curl_multi_strerror(rc));
+		hc_probe_local_error(h, t, why);
 		return 0;
 	}
 	t->http_added = true;
@@ -268,6 +268,27 @@ static bool status_ok(const struct xlb_health_target *t, long code)
 	return false;
 }
 
+/* Failures of the LB host rather than of the target (see health.h). */
+static bool curl_local(CURL *e, CURLcode rc)
+{
+	long os_err = 0;
+
+	switch (rc) {
+	case CURLE_OUT_OF_MEMORY:
+	case CURLE_FAILED_INIT:
+	case CURLE_INTERFACE_FAILED:	/* cannot bind the source address */
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_CACERT_BADFILE:	/* our ca_file, not their certificate */
+		return true;
+	case CURLE_COULDNT_CONNECT:
+		curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_err);
+		return os_err == EMFILE || os_err == ENFILE || os_err == ENOBUFS ||
+		       os_err == ENOMEM || os_err == EADDRNOTAVAIL;
+	default:
+		return false;
+	}
+}
+
 static const char *curl_reason(CURL *e, CURLcode rc, char *buf)
 {
 	long os_err = 0;
@@ -287,7 +308,6 @@ static const char *curl_reason(CURL *e, CURLcode rc, char *buf)
 	case CURLE_SSL_CONNECT_ERROR:
 		return "tls handshake failed";
 	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
 		return "tls verify failed";
 	case CURLE_GOT_NOTHING:
 		return "http empty reply";
@@ -328,6 +348,11 @@ void hc_http_collect(struct xlb_health *h)
 		}
 		curl_multi_remove_handle(h->multi, e);
 		t->http_added = false;
+		if (reason && rc != CURLE_OK && curl_local(e, rc)) {
+			hc_set_reason(buf, "curl: %s", curl_easy_strerror(rc));
+			hc_probe_local_error(h, t, buf);
+			continue;
+		}
 		hc_probe_done(h, t, !reason, reason);
 	}
 }

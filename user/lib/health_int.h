@@ -45,6 +45,7 @@ struct xlb_health_target {
 	bool inflight;
 	bool http_aborted;		/* we cut the body short on purpose */
 	bool http_added;		/* easy handle is in the multi */
+	bool local_err_logged;		/* a local error was logged since the last probe */
 	struct xlb_health_status st;
 };
 
@@ -77,6 +78,8 @@ __u64 hc_now_ns(void);
  */
 void hc_probe_done(struct xlb_health *h, struct xlb_health_target *t, bool ok,
 		   const char *reason);
+/* The probe could not be tried for a local reason: not the target's failure. */
+void hc_probe_local_error(struct xlb_health *h, struct xlb_health_target *t, const char *what);
 void hc_set_reason(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* health_sock.c: 0 = in flight (or already reported through hc_probe_done). */

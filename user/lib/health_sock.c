@@ -58,12 +58,35 @@ static const char *errno_reason(int err, enum xlb_health_kind kind, char *buf)
 	}
 }
 
+/* Errors that say something about the LB host, not about the target. */
+static bool local_errno(int err)
+{
+	switch (err) {
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+	case EADDRNOTAVAIL:	/* no ephemeral port left, or a source we do not have */
+	case EAFNOSUPPORT:	/* IPv6 disabled on this host */
+	case EAGAIN:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void fail(struct xlb_health *h, struct xlb_health_target *t, int err)
 {
 	char buf[XLB_HEALTH_REASON_LEN];
-	const char *reason = errno_reason(err, t->cfg.kind, buf);
+	const char *reason;
 
 	sock_close(t);
+	if (local_errno(err)) {
+		hc_set_reason(buf, "%s: %s", xlb_health__kind_str(t->cfg.kind), strerror(err));
+		hc_probe_local_error(h, t, buf);
+		return;
+	}
+	reason = errno_reason(err, t->cfg.kind, buf);
 	hc_probe_done(h, t, false, reason);
 }
 
@@ -71,15 +94,16 @@ int hc_sock_start(struct xlb_health *h, struct xlb_health_target *t)
 {
 	bool udp = t->cfg.kind == XLB_HEALTH_UDP;
 	struct epoll_event ev = {};
-	int fd, err, one = 1;
+	int fd, one = 1;
 
 	fd = socket(t->cfg.addr.ss_family, (udp ? SOCK_DGRAM : SOCK_STREAM) |
 		    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		err = errno;
-		/* Our problem (fd limit, memory), not the target's: still a failed probe. */
-		pr_warn("health: socket: %s\n", strerror(err));
-		fail(h, t, err);
+		char buf[XLB_HEALTH_REASON_LEN];
+
+		/* Our problem (fd limit, memory), never the target's. */
+		hc_set_reason(buf, "socket: %s", strerror(errno));
+		hc_probe_local_error(h, t, buf);
 		return 0;
 	}
 	t->fd = fd;
@@ -88,7 +112,11 @@ int hc_sock_start(struct xlb_health *h, struct xlb_health_target *t)
 		if (!udp)
 			setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
 		if (bind(fd, (const struct sockaddr *)&t->cfg.src, sa_len(&t->cfg.src)) < 0) {
-			fail(h, t, errno);
+			char buf[XLB_HEALTH_REASON_LEN];
+
+			hc_set_reason(buf, "bind to the source: %s", strerror(errno));
+			sock_close(t);
+			hc_probe_local_error(h, t, buf);
 			return 0;
 		}
 	}
@@ -114,9 +142,11 @@ int hc_sock_start(struct xlb_health *h, struct xlb_health_target *t)
 		ev.events = EPOLLOUT;
 	}
 	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		err = errno;
-		pr_warn("health: epoll_ctl: %s\n", strerror(err));
-		fail(h, t, err);
+		char buf[XLB_HEALTH_REASON_LEN];
+
+		hc_set_reason(buf, "epoll_ctl: %s", strerror(errno));
+		sock_close(t);
+		hc_probe_local_error(h, t, buf);
 	}
 	return 0;
 }
