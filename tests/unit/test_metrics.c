@@ -689,6 +689,7 @@ struct srv {
 	int ep;
 	bool healthy;
 	int model_calls, done_calls;
+	const struct xlb_metrics_model *fixed;	/* served instead of fill_model() */
 };
 
 static int srv_model(void *ctx, struct xlb_metrics_model *mo)
@@ -696,7 +697,10 @@ static int srv_model(void *ctx, struct xlb_metrics_model *mo)
 	struct srv *s = ctx;
 
 	s->model_calls++;
-	fill_model(mo);
+	if (s->fixed)
+		*mo = *s->fixed;
+	else
+		fill_model(mo);
 	return 0;
 }
 
@@ -1159,6 +1163,64 @@ out:
 	close_maps(&f);
 }
 
+/*
+ * Rendered bodies held for slow readers are bounded: with max_bodies 1, a
+ * client that asked for a ~30 MB scrape and reads nothing makes the next
+ * scrape get 503; once it is gone, scrapes are served again.
+ */
+#define BIG_REALS 30000
+
+static void test_http_bodies_in_flight(void)
+{
+	struct xlb_metrics_http_opts o = { .max_bodies = 1 };
+	struct xlb_metrics_real *reals = calloc(BIG_REALS, sizeof(*reals));
+	char (*labels)[200] = calloc(BIG_REALS, sizeof(*labels));
+	struct xlb_metrics_vip vip = { .label = "198.18.0.10:80/tcp", .n_reals = BIG_REALS };
+	struct xlb_metrics_model mo = { .vips = &vip, .n_vips = 1 };
+	struct srv s = { .ep = -1 };
+	int stalled = -1;
+	struct req r;
+
+	if (!ASSERT_TRUE(reals && labels, "alloc"))
+		goto out;
+	for (int i = 0; i < BIG_REALS; i++) {
+		snprintf(labels[i], sizeof(labels[i]), "198.19.%d.%d:%0150d", i / 250, i % 250, i);
+		reals[i] = (struct xlb_metrics_real){ .label = labels[i], .index = i + 1, .up = true,
+			.weight = 1, .probed = true, .probe_latency_s = 0.001 };
+	}
+	vip.reals = reals;
+	if (!ASSERT_OK(srv_start(&s, &o), "start server"))
+		goto out;
+	s.fixed = &mo;
+	stalled = dial(xlb_metrics_http__port(s.h));
+	send(stalled, GET("/metrics"), strlen(GET("/metrics")), MSG_NOSIGNAL);
+	srv_loop(&s, 0.5, NULL);	/* rendered, partly sent, then stuck on a full socket */
+	ASSERT_EQ(s.model_calls, 1, "stalled scrape rendered");
+
+	r = (struct req){ .raw = GET("/metrics") };
+	do_req(&s, &r, 10);
+	ASSERT_EQ(r.status, 503, "second scrape refused while one body is held");
+	req_free(&r);
+
+	close(stalled);
+	stalled = -1;
+	srv_loop(&s, 0.3, NULL);	/* MHD notices the reset and frees the body */
+	r = (struct req){ .raw = GET("/metrics") };
+	do_req(&s, &r, 20);
+	printf("  after the stalled reader left: status %d, %zu bytes in %.1f ms\n", r.status,
+	       r.body_len, r.secs * 1e3);
+	ASSERT_EQ(r.status, 200, "served again");
+	ASSERT_TRUE(r.body_len > 20000000, "the whole big body");
+	req_free(&r);
+out:
+	if (stalled >= 0)
+		close(stalled);
+	if (s.m)
+		srv_stop(&s);
+	free(reals);
+	free(labels);
+}
+
 static void test_http_off(void)
 {
 	struct xlb_metrics_maps none = { -1, -1, -1, -1 };
@@ -1188,6 +1250,7 @@ int main(void)
 	XLBT_RUN(test_http_huge_header);
 	XLBT_RUN(test_http_slowloris);
 	XLBT_RUN(test_http_conn_limit);
+	XLBT_RUN(test_http_bodies_in_flight);
 	XLBT_RUN(test_http_off);
 	XLBT_RUN(test_prometheus_scrape);
 	return xlbt_finish("unit/metrics");

@@ -248,6 +248,7 @@ struct xlb_metrics_http_opts {
 	unsigned int conn_limit;	/* concurrent connections; 0 = 64 */
 	unsigned int conn_timeout_s;	/* idle connection closed after; 0 = 10 s */
 	size_t conn_memory;		/* per connection, bounds the request head; 0 = 16 KiB */
+	unsigned int max_bodies;	/* rendered scrapes held for readers at once (more: 503); 0 = 4 */
 };
 
 struct xlb_metrics_http;

@@ -17,7 +17,8 @@
  * Bounds: MHD_OPTION_CONNECTION_LIMIT (connections), ..._MEMORY_LIMIT
  * (request head and line must fit: larger ones get 431/414 and the
  * connection closes), ..._TIMEOUT (idle and slowloris connections are
- * closed), GET/HEAD only, request bodies never read.
+ * closed), GET/HEAD only, request bodies never read, and at most
+ * max_bodies rendered scrapes held for slow readers (then 503).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,13 +37,31 @@
 #define HTTP_CONN_LIMIT 64		/* concurrent connections (Prometheus needs one each) */
 #define HTTP_CONN_TIMEOUT_S 10		/* idle connection timeout, seconds */
 #define HTTP_CONN_MEMORY (16 * 1024)	/* per-connection pool: request line + headers */
+#define HTTP_MAX_BODIES 4		/* scrape bodies in flight (~23 MB each at 512 x 100) */
 
 struct xlb_metrics_http {
 	struct MHD_Daemon *mhd;
 	struct xlb_metrics *m;
 	struct xlb_metrics_http_ops ops;
+	unsigned int bodies;		/* scrape bodies rendered and not yet freed by MHD */
+	unsigned int max_bodies;
 	int port;
 };
+
+/* A rendered scrape handed to MHD; freed (and uncounted) when MHD is done with it. */
+struct body {
+	struct xlb_metrics_http *h;
+	char *text;
+};
+
+static void body_free(void *cls)
+{
+	struct body *b = cls;
+
+	b->h->bodies--;
+	free(b->text);
+	free(b);
+}
 
 int xlb_metrics_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 			     char *err, size_t errlen)
@@ -150,10 +169,17 @@ static enum MHD_Result serve_metrics(struct xlb_metrics_http *h, struct MHD_Conn
 	struct MHD_Response *r;
 	struct xlb_prom out;
 	enum MHD_Result ret;
+	struct body *b;
 	size_t len;
-	char *body;
 	int err = 0;
 
+	/*
+	 * Each body is a full render (tens of MB for big configs) held until
+	 * the client has read it: slow or stalled readers must not pile them up.
+	 */
+	if (h->bodies >= h->max_bodies)
+		return reply_static(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				    "too many scrapes in flight, retry\n", NULL);
 	xlb_prom__init(&out);
 	if (h->ops.model)
 		err = h->ops.model(h->ops.ctx, &model);
@@ -168,12 +194,19 @@ static enum MHD_Result serve_metrics(struct xlb_metrics_http *h, struct MHD_Conn
 		pr_warn("metrics: scrape failed: %s\n", strerror(-(err ?: -EIO)));
 		return reply_static(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "scrape failed\n", NULL);
 	}
-	body = xlb_prom__steal(&out, &len);
-	if (!body)
+	b = malloc(sizeof(*b));
+	if (b)
+		b->text = xlb_prom__steal(&out, &len);
+	if (!b || !b->text) {
+		free(b);
+		xlb_prom__free(&out);
 		return reply_static(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n", NULL);
-	r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	}
+	b->h = h;
+	h->bodies++;
+	r = MHD_create_response_from_buffer_with_free_callback_cls(len, b->text, body_free, b);
 	if (!r) {
-		free(body);
+		body_free(b);
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, XLB_PROM_CONTENT_TYPE);
@@ -239,11 +272,14 @@ int xlb_metrics_http__start(struct xlb_metrics_http **out, const char *listen,
 		o.conn_timeout_s = HTTP_CONN_TIMEOUT_S;
 	if (!o.conn_memory)
 		o.conn_memory = HTTP_CONN_MEMORY;
+	if (!o.max_bodies)
+		o.max_bodies = HTTP_MAX_BODIES;
 
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	h->m = m;
+	h->max_bodies = o.max_bodies;
 	if (ops)
 		h->ops = *ops;
 
