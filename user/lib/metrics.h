@@ -14,6 +14,10 @@
  *      health engine, xlb_health_opts.on_probe(ctx, user, id, p):
  *        xlb_metrics_daemon__probe(&d, xlb_metrics_probe_result(p->ok, p->reason),
  *                                  p->latency_us / 1e6);
+ *      local errors (health status.local_errors: the probe could not be
+ *      tried, not the real's fault; the engine reports them without
+ *      on_probe): d.probes[XLB_PROBE_ERROR] += new ones (no duration, so
+ *      not through __probe and not in the histogram).
  *      control API, once per request:
  *        xlb_metrics_daemon__api(&d, "add-vip", "ok");   (verb, result as the API names them)
  *      state file: d.state_writes++ after a good rename, d.state_write_errors++ on failure.
@@ -101,7 +105,7 @@ enum xlb_probe_result {
 	XLB_PROBE_SUCCESS,		/* "success": connected / expected status */
 	XLB_PROBE_FAILURE,		/* "failure": refused, reset, unexpected status or reply */
 	XLB_PROBE_TIMEOUT,		/* "timeout": no answer within the timeout */
-	XLB_PROBE_ERROR,		/* "error": local error (socket, memory), not the real's fault */
+	XLB_PROBE_ERROR,		/* "error": local error (fds, memory, ports), not the real's fault */
 	XLB_PROBE__MAX,
 };
 
