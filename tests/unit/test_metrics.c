@@ -1164,6 +1164,42 @@ out:
 }
 
 /*
+ * The server paces the flow-table walk by itself: the daemon loop only calls
+ * __timeout_ms / __run, and the active-flow gauges appear in a scrape.
+ */
+static void test_http_flows(void)
+{
+	struct fake_maps f = { -1, -1, -1, -1 };
+	struct srv s = { .ep = -1 };
+	struct req r;
+
+	if (make_maps(&f) || fill_flows(f.flows)) {
+		xlbt_skip("cannot create BPF maps");
+		goto out;
+	}
+	if (!ASSERT_OK(srv_start_maps(&s, NULL, &(struct xlb_metrics_maps){ f.stats, f.vips,
+				      f.reals, f.flows }), "start server"))
+		goto out;
+	ASSERT_EQ(xlb_metrics_http__timeout_ms(s.h), 0, "first walk step due at once");
+	srv_loop(&s, 0.3, NULL);
+	ASSERT_TRUE(xlb_metrics_http__timeout_ms(s.h) > 1000, "next walk in ~10 s");
+	r = (struct req){ .raw = GET("/metrics") };
+	do_req(&s, &r, 10);
+	ASSERT_EQ(r.status, 200, "GET /metrics");
+	ASSERT_TRUE(r.body && has_line(r.body, "xlb_vip_active_flows{vip=\"[2001:db8::10]:443/udp\"} 0"),
+		    "active flows of VIP 5");
+	ASSERT_TRUE(r.body && has_line(r.body, "xlb_vip_active_flows{vip=\"198.18.0.10:80/tcp\"} 10"),
+		    "active flows of VIP 0");
+	ASSERT_TRUE(r.body && has_line(r.body, "xlb_map_entries{map=\"xlb_flows\"} 75"),
+		    "flow-table occupancy");
+	req_free(&r);
+out:
+	if (s.m)
+		srv_stop(&s);
+	close_maps(&f);
+}
+
+/*
  * Rendered bodies held for slow readers are bounded: with max_bodies 1, a
  * client that asked for a ~30 MB scrape and reads nothing makes the next
  * scrape get 503; once it is gone, scrapes are served again.
@@ -1250,6 +1286,7 @@ int main(void)
 	XLBT_RUN(test_http_huge_header);
 	XLBT_RUN(test_http_slowloris);
 	XLBT_RUN(test_http_conn_limit);
+	XLBT_RUN(test_http_flows);
 	XLBT_RUN(test_http_bodies_in_flight);
 	XLBT_RUN(test_http_off);
 	XLBT_RUN(test_prometheus_scrape);
