@@ -64,5 +64,6 @@ json_t *xlb_api_ok(json_t *result);		/* steals result (may be NULL) */
 json_t *xlb_api_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 long long xlb_now_ms(void);			/* CLOCK_MONOTONIC in ms */
+long long xlb_now_us(void);			/* CLOCK_MONOTONIC in us */
 
 #endif /* XLB_API_H */

@@ -361,6 +361,22 @@ int xlb_dp__ring_read(int fd, __u32 size, __u32 *table)
 
 int xlb_dp__ring_write(int fd, const __u32 *table, const __u32 *slots, size_t n)
 {
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_EXIST);
+	__u32 *vals, count = n;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	/* One syscall for the lot: a real added to a big VIP moves thousands of slots. */
+	vals = malloc(n * sizeof(*vals));
+	if (vals) {
+		for (size_t i = 0; i < n; i++)
+			vals[i] = table[slots[i]];
+		err = bpf_map_update_batch(fd, slots, vals, &count, &opts);
+		free(vals);
+		if (!err && count == n)
+			return 0;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (bpf_map_update_elem(fd, &slots[i], &table[slots[i]], BPF_EXIST))
 			return -errno;

@@ -134,6 +134,7 @@ static int req_real(json_t *req, union xlb_addr *addr, __u8 *family, char *err, 
 
 int xlbd_apply(struct xlbd *d, struct xlb_state *next, char *err, size_t errlen)
 {
+	long long t0 = xlb_now_us(), t1, t2;
 	char serr[256];
 	int ret;
 
@@ -144,9 +145,11 @@ int xlbd_apply(struct xlbd *d, struct xlb_state *next, char *err, size_t errlen)
 		pr_warn("flow_table_size %u takes effect when the data plane is reloaded "
 			"(xlbctl shutdown --detach, then start xlbd); now %u\n",
 			next->settings.flow_table_size, d->dp.flow_table_size);
+	t1 = xlb_now_us();
 	ret = xlbd_reconcile(d, next, false, err, errlen);
 	if (ret)
 		return ret;
+	t2 = xlb_now_us();
 	xlb_state__free(&d->want);
 	d->want = *next;
 	xlb_state__init(next);
@@ -156,6 +159,8 @@ int xlbd_apply(struct xlbd *d, struct xlb_state *next, char *err, size_t errlen)
 		snprintf(err, errlen, "applied, but the state file was not saved: %s", serr);
 		return ret;
 	}
+	pr_debug("apply: validate %lld us, maps %lld us, state file %lld us\n", t1 - t0, t2 - t1,
+		 xlb_now_us() - t2);
 	return 0;
 }
 

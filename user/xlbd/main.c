@@ -387,8 +387,10 @@ out:
 	xlb_nh__close(&d->nh);
 	xlb_maglev_scratch__free(d->scratch);
 	xlb_state__free(&d->want);
-	for (size_t i = 0; i < d->nvips; i++)
+	for (size_t i = 0; i < d->nvips; i++) {
 		free(d->vips[i].reals);
+		free(d->vips[i].ring);
+	}
 	free(d->vips);
 	xlbd_loop_free(d->loop);
 	return ret;

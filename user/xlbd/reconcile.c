@@ -497,8 +497,20 @@ static int write_vip(struct xlbd *d, const struct rt_vip *v)
  * Brings the ring of v to table (size slots). in_vips: v is already in
  * xlb_vips, so a size change must be ordered against its ring_size.
  */
+/* Keeps a copy of what the ring holds now, so the next change need not read it back. */
+static void cache_ring(struct rt_vip *v, __u32 size, const __u32 *table)
+{
+	if (v->ring_cached != size) {
+		free(v->ring);
+		v->ring = malloc(size * sizeof(*v->ring));
+		v->ring_cached = v->ring ? size : 0;
+	}
+	if (v->ring)
+		memcpy(v->ring, table, size * sizeof(*table));
+}
+
 static int sync_ring(struct xlbd *d, struct rt_vip *v, __u32 size, const __u32 *table,
-		     bool in_vips, size_t *changed)
+		     bool in_vips, bool full, size_t *changed)
 {
 	__u32 cur_size = 0, *old = NULL, *slots = NULL;
 	int fd, nfd, err = 0;
@@ -506,19 +518,31 @@ static int sync_ring(struct xlbd *d, struct rt_vip *v, __u32 size, const __u32 *
 	*changed = 0;
 	fd = xlb_dp__ring_get(&d->dp, v->id, &cur_size);
 	if (fd >= 0 && cur_size == size) {
-		old = malloc(size * sizeof(*old));
 		slots = malloc(size * sizeof(*slots));
-		if (!old || !slots) {
+		if (!slots) {
 			err = -ENOMEM;
 			goto out;
 		}
-		err = xlb_dp__ring_read(fd, size, old);
-		if (err)
-			goto out;
-		*changed = xlb_maglev__diff(old, table, size, slots);
+		/* The map is the truth in a full pass (repairs); else our copy of it. */
+		if (full || v->ring_cached != size) {
+			old = malloc(size * sizeof(*old));
+			if (!old) {
+				err = -ENOMEM;
+				goto out;
+			}
+			err = xlb_dp__ring_read(fd, size, old);
+			if (err)
+				goto out;
+		}
+		*changed = xlb_maglev__diff(old ? old : v->ring, table, size, slots);
 		err = xlb_dp__ring_write(fd, table, slots, *changed);
+		if (err)
+			v->ring_cached = 0;	/* unknown now: read it next time */
+		else
+			cache_ring(v, size, table);
 		goto out;
 	}
+	v->ring_cached = 0;
 	/* No ring yet, or another size: a new inner map swapped in at once. */
 	nfd = xlb_dp__ring_create(&d->dp, size, table);
 	if (nfd < 0) {
@@ -540,6 +564,8 @@ static int sync_ring(struct xlbd *d, struct rt_vip *v, __u32 size, const __u32 *
 	}
 	v->ring_size = size;
 	close(nfd);
+	if (!err)
+		cache_ring(v, size, table);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -640,6 +666,7 @@ static void remove_vip_model(struct xlbd *d, size_t i)
 		quarantine(d, &v->reals[j]);
 	d->vip_used[v->id] = false;
 	free(v->reals);
+	free(v->ring);
 	memmove(&d->vips[i], &d->vips[i + 1], (d->nvips - i - 1) * sizeof(*v));
 	d->nvips--;
 }
@@ -794,7 +821,7 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, bool full, char
 			}
 			ret = build_table(d, v, wv->ring_size, eff.hash_seed, table);
 			if (!ret)
-				ret = sync_ring(d, v, wv->ring_size, table, !is_new, &changed);
+				ret = sync_ring(d, v, wv->ring_size, table, !is_new, full, &changed);
 			if (ret) {
 				fail(err, errlen, ret, "VIP %s: cannot write its ring: %s", vs,
 				     strerror(-ret));

@@ -46,6 +46,8 @@ struct rt_vip {
 	struct rt_real *reals;
 	size_t nreals;
 	bool dirty;			/* ring must be recomputed */
+	__u32 *ring;			/* copy of the ring as last written (NULL: read the map) */
+	__u32 ring_cached;		/* slots in ring */
 };
 
 enum rt_index_state {
