@@ -18,7 +18,10 @@
  * handshake work is still partly billed to the prober (softirq runs in the
  * sender's context), so the CPU figure is an upper bound.
  *
- *   bench_health [-n targets] [-b baseline] [-d seconds] [-i interval_ms]
+ *   bench_health [-n targets] [-b baseline] [-d seconds] [-i interval_ms] [-k tcp|http]
+ *
+ * (-k http: GET / through libcurl, the listener reads the request and
+ * answers 200; default tcp connect.)
  *
  * Prints a human summary and one line "XLB-BENCH health key=value ...".
  * Exits 2 (and says why) when it cannot set up its namespace.
@@ -60,6 +63,7 @@ struct run {
 };
 
 static struct run *cur;
+static enum xlb_health_kind kind = XLB_HEALTH_TCP;
 
 static __u64 now_ns(void)
 {
@@ -154,7 +158,10 @@ static void pin(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-/* The listener: accept and close, forever (until SIGKILL / parent death). */
+/*
+ * The listener: accept and close, forever (until SIGKILL / parent death);
+ * for http, read the request first and answer 200.
+ */
 static pid_t start_server(int cpu)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
@@ -181,10 +188,21 @@ static pid_t start_server(int cpu)
 	if (cpu >= 0)
 		pin(cpu);
 	for (;;) {
+		static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+					   "Connection: close\r\n\r\n";
+		struct timeval tv = { 0, 100000 };
+		char req[1024];
 		int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 
-		if (c >= 0)
-			close(c);
+		if (c < 0)
+			continue;
+		if (kind == XLB_HEALTH_HTTP) {
+			setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+			if (read(c, req, sizeof(req)) > 0 && write(c, resp, sizeof(resp) - 1) < 0) {
+				/* the prober gave up */
+			}
+		}
+		close(c);
 	}
 }
 
@@ -234,7 +252,7 @@ static int run_engine(__u32 n, __u32 interval_ms, __u32 seconds, struct result *
 	r.measure_to = r.measure_from + (__u64)seconds * 1000000000ULL;
 	for (__u32 i = 0; i < n; i++) {
 		struct xlb_health_target_cfg c = {
-			.kind = XLB_HEALTH_TCP,
+			.kind = kind,
 			.interval_ms = interval_ms,
 			.timeout_ms = interval_ms / 2,
 		};
@@ -356,14 +374,21 @@ int main(int argc, char **argv)
 	pid_t server;
 	int err;
 
-	while ((opt = getopt(argc, argv, "n:b:d:i:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:b:d:i:k:")) != -1) {
 		switch (opt) {
 		case 'n': n = strtoul(optarg, NULL, 10); break;
 		case 'b': base = strtoul(optarg, NULL, 10); break;
 		case 'd': seconds = strtoul(optarg, NULL, 10); break;
 		case 'i': interval_ms = strtoul(optarg, NULL, 10); break;
+		case 'k':
+			if (xlb_health__kind_parse(optarg, &kind) ||
+			    (kind != XLB_HEALTH_TCP && kind != XLB_HEALTH_HTTP)) {
+				fprintf(stderr, "bench_health: -k tcp or -k http\n");
+				return 2;
+			}
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-n targets] [-b baseline] [-d seconds] [-i interval_ms]\n",
+			fprintf(stderr, "usage: %s [-n targets] [-b baseline] [-d seconds] [-i interval_ms] [-k tcp|http]\n",
 				argv[0]);
 			return 2;
 		}
@@ -394,9 +419,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	printf("bench_health: %u targets vs %u baseline, tcp connect, interval %u ms, %u s measured each, "
+	printf("bench_health: %u targets vs %u baseline, %s checks, interval %u ms, %u s measured each, "
 	       "prober pinned to CPU 0, listener on %s, own netns\n",
-	       n, base, interval_ms, seconds, ncpu > 1 ? "CPU 1" : "CPU 0 too");
+	       n, base, xlb_health__kind_str(kind), interval_ms, seconds,
+	       ncpu > 1 ? "CPU 1" : "CPU 0 too");
 	timer_noise(1000, &noise_p50, &noise_p99);
 	printf("machine   1 ms sleeps on CPU 0 wake late by p50 %u us, p99 %u us (timer noise, no prober)\n",
 	       noise_p50, noise_p99);
@@ -419,11 +445,11 @@ int main(int argc, char **argv)
 	       "(engine) vs %.1f us cpu / %.1f us wall (naive blocking connect, %u probes)\n",
 	       n, base, small.cpu_pct > 0 ? big.cpu_pct / small.cpu_pct : 0,
 	       (double)n / base, eng_cpu_us, blk_cpu_us, blk_wall_us, base);
-	printf("XLB-BENCH health targets=%u interval_ms=%u cpu_pct=%.2f jitter_p50_us=%u "
+	printf("XLB-BENCH health kind=%s targets=%u interval_ms=%u cpu_pct=%.2f jitter_p50_us=%u "
 	       "jitter_p99_us=%u lag_p99_us=%u probes=%llu failed=%llu baseline_targets=%u "
 	       "baseline_cpu_pct=%.2f cpu_ratio=%.2f probe_cpu_us=%.2f blocking_probe_cpu_us=%.2f "
 	       "timer_noise_p99_us=%u\n",
-	       n, interval_ms, big.cpu_pct, big.dev_p50, big.dev_p99, big.lag_p99,
+	       xlb_health__kind_str(kind), n, interval_ms, big.cpu_pct, big.dev_p50, big.dev_p99, big.lag_p99,
 	       (unsigned long long)big.probes, (unsigned long long)big.fail, base,
 	       small.cpu_pct, small.cpu_pct > 0 ? big.cpu_pct / small.cpu_pct : 0,
 	       eng_cpu_us, blk_cpu_us, noise_p99);

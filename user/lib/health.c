@@ -222,25 +222,39 @@ static void heap_fix(struct xlb_health *h, struct xlb_health_target *t)
 	heap_down(h, t->heap_idx);
 }
 
-/* Arms the timerfd to the earliest deadline, if that changed. */
+__u64 hc_grid(__u64 ns)
+{
+	return (ns + HC_TIMER_GRID_NS - 1) / HC_TIMER_GRID_NS * HC_TIMER_GRID_NS;
+}
+
+int hc_timerfd_arm(int fd, __u64 at_ns)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = at_ns / 1000000000ULL, .tv_nsec = at_ns % 1000000000ULL },
+	};
+
+	if (timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
+		pr_warn("health: timerfd_settime: %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Arms the timerfd to the earliest deadline when that is earlier than what
+ * it is armed to. A timer armed too early is left alone: it fires for
+ * nothing once and is re-armed then. timerfd_settime is the most expensive
+ * call of a probe in a VM (the hrtimer reprogramming exits to the host), so
+ * it is made only when needed.
+ */
 static void arm_timer(struct xlb_health *h)
 {
-	__u64 due = h->heap_len ? h->heap[0]->due_ns : 0;
-	struct itimerspec its = {};
+	__u64 due = h->heap_len ? hc_grid(h->heap[0]->due_ns) : 0;
 
-	if (due)
-		due = (due + HC_TIMER_GRID_NS - 1) / HC_TIMER_GRID_NS * HC_TIMER_GRID_NS;
-	if (due == h->armed_ns)
+	if (!due || (h->armed_ns && h->armed_ns <= due))
 		return;
-	if (due) {
-		its.it_value.tv_sec = due / 1000000000ULL;
-		its.it_value.tv_nsec = due % 1000000000ULL;
-	}
-	if (timerfd_settime(h->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
-		pr_warn("health: timerfd_settime: %s\n", strerror(errno));
-		return;
-	}
-	h->armed_ns = due;
+	if (!hc_timerfd_arm(h->tfd, due))
+		h->armed_ns = due;
 }
 
 /* ---- targets ---- */
@@ -797,6 +811,7 @@ int xlb_health__dispatch(struct xlb_health *h)
 
 	if (!h)
 		return -EINVAL;
+	h->in_dispatch = true;
 	for (int round = 0; round < HC_ROUNDS; round++) {
 		n = epoll_wait(h->epfd, ev, HC_EVENTS, 0);
 		if (n < 0) {
@@ -829,7 +844,8 @@ int xlb_health__dispatch(struct xlb_health *h)
 				break;
 			}
 		}
-		if (curl_work) {
+		if (curl_work || h->curl_kick) {
+			hc_http_kick(h);
 			hc_http_collect(h);
 			curl_work = false;
 		}
@@ -844,6 +860,13 @@ int xlb_health__dispatch(struct xlb_health *h)
 	/* Probes that ended right away may have made something due already. */
 	if (h->heap_len && h->heap[0]->due_ns <= hc_now_ns())
 		run_timers(h);
+	/* Transfers added just now: let libcurl start them before we sleep. */
+	if (h->curl_kick) {
+		hc_http_kick(h);
+		hc_http_collect(h);
+	}
+	h->in_dispatch = false;
+	hc_http_arm(h);
 	arm_timer(h);
 	return 0;
 }

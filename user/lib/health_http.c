@@ -14,7 +14,6 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
-#include <sys/timerfd.h>
 
 #include <curl/curl.h>
 
@@ -52,23 +51,49 @@ static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *soc
 	return 0;
 }
 
+/*
+ * libcurl's timer, kept cheap: a timeout of 0 asked for while we are in
+ * dispatch is served at the end of the current round (no timer at all);
+ * otherwise the timerfd is only moved earlier, never later (a too-early
+ * expiry costs one empty wakeup, and is then re-armed to what curl wants).
+ */
 static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
 	struct xlb_health *h = userp;
-	struct itimerspec its = {};
 
-	if (timeout_ms >= 0) {
-		/* 0 means "as soon as possible"; a zero it_value would disarm. */
-		its.it_value.tv_sec = timeout_ms / 1000;
-		its.it_value.tv_nsec = (timeout_ms % 1000) * 1000000L;
-		if (!timeout_ms)
-			its.it_value.tv_nsec = 1000;
+	if (timeout_ms < 0) {
+		h->curl_want_ns = 0;
+		return 0;
 	}
-	if (timerfd_settime(h->ctfd, 0, &its, NULL) < 0) {
-		pr_warn("health: curl timerfd_settime: %s\n", strerror(errno));
-		return -1;
+	h->curl_want_ns = hc_now_ns() + (__u64)timeout_ms * 1000000ULL;
+	if (!timeout_ms && h->in_dispatch) {
+		h->curl_kick = true;
+		return 0;
 	}
+	hc_http_arm(h);
 	return 0;
+}
+
+void hc_http_arm(struct xlb_health *h)
+{
+	__u64 at = h->curl_want_ns ? hc_grid(h->curl_want_ns) : 0;
+
+	if (!at || (h->curl_armed_ns && h->curl_armed_ns <= at))
+		return;
+	if (!hc_timerfd_arm(h->ctfd, at))
+		h->curl_armed_ns = at;
+}
+
+void hc_http_kick(struct xlb_health *h)
+{
+	int running;
+
+	/* Bounded: each turn is libcurl asking again for "now". */
+	for (int i = 0; i < 8 && h->curl_kick; i++) {
+		h->curl_kick = false;
+		h->curl_want_ns = 0;
+		curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
 }
 
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -188,6 +213,12 @@ int hc_http_configure(struct xlb_health *h, struct xlb_health_target *t)
 	/* The engine enforces timeout_ms itself; these are only a backstop. */
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, backstop);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, backstop);
+	/*
+	 * No DNS cache: our hosts are IP literals, and curl prunes its cache
+	 * by walking all of it on every resolve, which at 10,000 targets (one
+	 * entry each) made every probe cost milliseconds of CPU.
+	 */
+	curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
@@ -244,7 +275,12 @@ void hc_http_timer(struct xlb_health *h)
 {
 	int running;
 
-	curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	h->curl_armed_ns = 0;
+	if (h->curl_want_ns && h->curl_want_ns <= hc_now_ns()) {
+		h->curl_want_ns = 0;
+		curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
+	hc_http_arm(h);
 }
 
 void hc_http_socket(struct xlb_health *h, int fd, __u32 events)

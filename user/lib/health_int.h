@@ -69,10 +69,17 @@ struct xlb_health {
 	__u32 count;
 	__u32 seq;
 	void *multi;			/* CURLM * */
+	__u64 curl_want_ns;		/* libcurl's next timeout; 0 = none */
+	__u64 curl_armed_ns;		/* what ctfd is armed to; 0 = disarmed */
 	bool curl_inited;
+	bool curl_kick;			/* libcurl asked for a timeout of 0 in dispatch */
+	bool in_dispatch;
 };
 
 __u64 hc_now_ns(void);
+/* ns rounded up to the timer grid (1 ms); arms a timerfd to an absolute time. */
+__u64 hc_grid(__u64 ns);
+int hc_timerfd_arm(int fd, __u64 at_ns);
 /* Reports the end of a probe: updates state, fires callbacks. May free t
  * (through a callback removing it): the caller must not touch t afterwards.
  */
@@ -95,6 +102,8 @@ void hc_http_release(struct xlb_health *h, struct xlb_health_target *t);
 int hc_http_start(struct xlb_health *h, struct xlb_health_target *t);
 void hc_http_abort(struct xlb_health *h, struct xlb_health_target *t);
 void hc_http_timer(struct xlb_health *h);
+void hc_http_kick(struct xlb_health *h);
+void hc_http_arm(struct xlb_health *h);
 void hc_http_socket(struct xlb_health *h, int fd, __u32 events);
 void hc_http_collect(struct xlb_health *h);
 
