@@ -7,9 +7,11 @@
  *
  * Outer header: source = the LB's configured address for the outer family,
  * destination = the real, TTL/hop limit XLB_OUTER_TTL, TOS/traffic class =
- * the inner DSCP+ECN, IPv4 id 0 and DF copied from the inner IPv4 header
- * (set for an inner IPv6 packet, which routers must not fragment), IPv6 flow
- * label from the flow hash. Ethernet: destination = the real's next hop,
+ * the inner DSCP+ECN, DF copied from the inner IPv4 header (set for an
+ * inner IPv6 packet, which routers must not fragment), IPv4 id 0 when DF is
+ * set (an atomic datagram, RFC 6864) and random when it is clear (a router
+ * may fragment it: reassembly needs ids that vary), IPv6 flow label from the
+ * flow hash. Ethernet: destination = the real's next hop,
  * source = the MAC the packet was sent to (ours), VLAN tag kept.
  */
 #ifndef XLB_ENCAP_H
@@ -139,7 +141,8 @@ static __always_inline void write_outer_v4(struct iphdr *oip, const struct xlb_p
 	*(__u8 *)oip = 0x45;		/* version 4, ihl 5 */
 	oip->tos = pkt->tos;
 	oip->tot_len = bpf_htons(tot_len);
-	oip->id = 0;
+	/* RFC 6864: 0 is fine for atomic datagrams only; low 16 bits of a random word. */
+	oip->id = pkt->df ? 0 : (__be16)bpf_get_prandom_u32();
 	oip->frag_off = pkt->df ? bpf_htons(XLB_IPV4_DF) : 0;
 	oip->ttl = XLB_OUTER_TTL;
 	oip->protocol = proto;

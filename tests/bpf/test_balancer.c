@@ -212,6 +212,37 @@ static void expect_encap(struct pkt *out, const struct pkt *in, const struct xlb
 	pkt_encap(out, in, &e);
 }
 
+/*
+ * The outer IPv4 id of a non-atomic datagram (DF clear) is random (RFC 6864),
+ * so an expected packet (built with id 0) takes the id the program wrote,
+ * with its header checksum recomputed over it: the comparison then covers
+ * every other byte, and a checksum that must match the id actually sent. A
+ * DF-set outer keeps the expected id 0, as does anything that is no IPv4.
+ */
+static void adopt_outer_id(struct pkt *exp, const struct pkt *out)
+{
+	int l3 = pkt_l3_offset(exp->buf, exp->len);
+	uint16_t c;
+	uint8_t *h;
+
+	if (l3 < 0 || exp->buf[l3] >> 4 != 4 || (exp->buf[l3 + 6] & 0x40) ||
+	    out->len < (size_t)l3 + 20)
+		return;
+	h = exp->buf + l3;
+	h[4] = out->buf[l3 + 4];
+	h[5] = out->buf[l3 + 5];
+	h[10] = h[11] = 0;
+	c = pkt_csum_fold(pkt_csum_add(0, h, (h[0] & 0xf) * 4));
+	h[10] = c >> 8;
+	h[11] = c & 0xff;
+}
+
+/* ASSERT_MEM_EQ of an encapsulated packet, the outer IPv4 id as adopt_outer_id says. */
+#define ASSERT_ENCAP_EQ(out, exp, name) ({					\
+	adopt_outer_id(&(exp), &(out));						\
+	ASSERT_MEM_EQ((out).buf, (out).len, (exp).buf, (exp).len, (name));	\
+})
+
 /* ---- counters ---- */
 
 #define S(name) (1u << XLB_STAT_##name)
@@ -432,7 +463,7 @@ static void run_fixture(const struct fixture *fx)
 		struct xlb_flow_key key = key_of(&fx->in);
 
 		expect_encap(&exp, &in, &key, VIPS[fx->vip].mode, VIPS[fx->vip].encap, fx->real);
-		ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "output packet");
+		ASSERT_ENCAP_EQ(out, exp, "output packet");
 		check_verify(&out, ntohs(F.cfg.gue_port));
 	} else if (fx->action == XDP_PASS_) {
 		ASSERT_MEM_EQ(out.buf, out.len, in.buf, in.len, "passed packet untouched");
@@ -496,7 +527,7 @@ static void test_gue_custom_port(void)
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "v4 action");
 	expect_encap(&exp, &in, &key, XLB_HASH_5TUPLE, GUE, 1);
 	ASSERT_EQ(exp.buf[14 + 20 + 2] << 8 | exp.buf[14 + 20 + 3], 7777, "expected dport");
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "v4 GUE to port 7777");
+	ASSERT_ENCAP_EQ(out, exp, "v4 GUE to port 7777");
 	check_verify(&out, 7777);
 	check_global(&before, TX_GUE | S(LRU_MISS));
 
@@ -504,7 +535,7 @@ static void test_gue_custom_port(void)
 	key = key_of(&r6);
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "v6 action");
 	expect_encap(&exp, &in, &key, XLB_HASH_5TUPLE, GUE, 2);
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "v6 GUE to port 7777");
+	ASSERT_ENCAP_EQ(out, exp, "v6 GUE to port 7777");
 	check_verify(&out, 7777);
 
 	ASSERT_OK(xlbf_set_config(&F, LB4, LB6, 0, SEED, 0), "config back");
@@ -739,6 +770,59 @@ static void test_hash_seed_from_config(void)
 	ASSERT_OK(xlbf_clear_flows(&F), "clear flows");
 }
 
+/* ---- outer IPv4 id (RFC 6864) ---- */
+
+/* The outer id of an output frame with an untagged IPv4 outer header. */
+static uint16_t outer_id(const struct pkt *out)
+{
+	return out->buf[14 + 4] << 8 | out->buf[14 + 5];
+}
+
+/*
+ * An atomic outer datagram (DF set) has id 0; a non-atomic one (DF clear:
+ * a router may fragment it) a random id, which must vary from packet to
+ * packet of the same flow. 16 packets with one id: a chance of 2^-240.
+ */
+static void test_outer_ipv4_id(void)
+{
+	struct recipe nodf = { UDP, NULL, "198.18.10.1", 5370, 53, .payload = 20 };
+	struct recipe df = { TCP, NULL, "198.18.10.1", 40370, 80, ACK, .df = true, .payload = 20 };
+	struct recipe v6in4 = { UDP, NULL, "2001:db8:10::2", 5370, 53, .payload = 20 };
+	struct pkt in, out;
+	uint16_t first = 0;
+	int distinct = 0;
+	char why[160];
+
+	ASSERT_OK(xlbf_clear_flows(&F), "clear flows");
+	build(&in, &nodf);
+	for (int i = 0; i < 16; i++) {
+		if (!ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "DF clear: action"))
+			return;
+		ASSERT_EQ(out.buf[14 + 6] & 0x40, 0, "outer DF clear");
+		/* The header checksum covers the id actually written. */
+		if (pkt_verify(out.buf, out.len, 0, why, sizeof(why)))
+			xlbt_fail(__FILE__, __LINE__, "DF clear, packet %d: %s", i, why);
+		if (i == 0)
+			first = outer_id(&out);
+		else
+			distinct += outer_id(&out) != first;
+	}
+	printf("  DF clear: 16 outer ids, %d differ from the first (0x%04x)\n", distinct, first);
+	ASSERT_TRUE(distinct > 0, "outer ids vary when DF is clear");
+
+	build(&in, &df);
+	for (int i = 0; i < 4; i++) {
+		ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "DF set: action");
+		ASSERT_EQ(out.buf[14 + 6] & 0x40, 0x40, "outer DF set");
+		ASSERT_EQ(outer_id(&out), 0, "DF set: outer id 0");
+	}
+	/* IPv6 inside IPv4: DF set (the inner may not be fragmented), id 0. */
+	build(&in, &v6in4);
+	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "6in4: action");
+	ASSERT_EQ(out.buf[14 + 6] & 0x40, 0x40, "6in4: outer DF set");
+	ASSERT_EQ(outer_id(&out), 0, "6in4: outer id 0");
+}
+
 /* ---- flow table ---- */
 
 static const struct recipe FLOW_SYN = { TCP, NULL, "198.18.10.7", 45000, 80, SYN, .df = true };
@@ -760,7 +844,7 @@ static size_t expect_tx(const struct recipe *r, uint32_t vip, uint32_t real, uin
 	if (!ASSERT_EQ(act, XDP_TX_, what))
 		return in.len;
 	expect_encap(&exp, &in, &key, VIPS[vip].mode, VIPS[vip].encap, real);
-	if (!ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, what))
+	if (!ASSERT_ENCAP_EQ(out, exp, what))
 		return in.len;
 	check_global(&before, mask);
 	check_real(&before, 1, in.len);
@@ -1072,7 +1156,7 @@ static void test_ipv4_options_to_vip(void)
 	take(&before, 1, 1);
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "action");
 	expect_encap(&exp, &in, &key, XLB_HASH_5TUPLE, IPIP, 1);
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "output packet");
+	ASSERT_ENCAP_EQ(out, exp, "output packet");
 	check_global(&before, TX_IPIP | S(SYN_RESELECT));
 }
 
@@ -1094,7 +1178,7 @@ static void test_ipv6_ext_to_vip(void)
 	take(&before, 3, 2);
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "action");
 	expect_encap(&exp, &in, &key, XLB_HASH_5TUPLE, IPIP, 2);
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "output packet");
+	ASSERT_ENCAP_EQ(out, exp, "output packet");
 	check_global(&before, TX_IPIP | S(SYN_RESELECT));
 }
 
@@ -1164,7 +1248,7 @@ static void test_ethernet_padding(void)
 	ASSERT_EQ(xlbf_run(&F, &padded, &out), XDP_TX_, "IPIP action");
 	expect_encap(&exp, &in, &key, XLB_HASH_5TUPLE, IPIP, 1);
 	pkt_payload(&exp, pad, sizeof(pad));
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "IPIP: lengths exclude the padding");
+	ASSERT_ENCAP_EQ(out, exp, "IPIP: lengths exclude the padding");
 	check_vip(&before, 1, padded.len, 1, 0);
 	check_real(&before, 1, padded.len);
 
@@ -1175,7 +1259,7 @@ static void test_ethernet_padding(void)
 	ASSERT_EQ(xlbf_run(&F, &padded, &out), XDP_TX_, "GUE action");
 	expect_encap(&exp, &in, &key, XLB_HASH_5TUPLE, GUE, 1);
 	pkt_payload(&exp, pad, sizeof(pad));
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "GUE: UDP length, checksum exclude it");
+	ASSERT_ENCAP_EQ(out, exp, "GUE: UDP length, checksum exclude it");
 }
 
 static void test_gue_inner_udp_without_checksum(void)
@@ -1198,7 +1282,7 @@ static void test_gue_inner_udp_without_checksum(void)
 		.dmac = { 0x02, 0, 0, 0, 0x20, 0x01 }, .smac = { 0x02, 0, 0, 0, 0, 0x01 },
 		.src = LB4, .dst = REALS[1].addr, .gue = true, .gue_sport = xlb_gue_sport(hash),
 		.gue_dport = XLB_GUE_PORT_DEFAULT, .gue_no_csum = true });
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "outer UDP checksum 0 (v4 outer)");
+	ASSERT_ENCAP_EQ(out, exp, "outer UDP checksum 0 (v4 outer)");
 
 	/* The same over an IPv6 outer: 0 as well (RFC 6935 allows it for tunnels). */
 	pkt_init(&in);
@@ -1214,7 +1298,7 @@ static void test_gue_inner_udp_without_checksum(void)
 		.src = LB6, .dst = REALS[3].addr, .gue = true, .gue_sport = xlb_gue_sport(hash),
 		.flow_label = xlb_flow_label(hash), .gue_dport = XLB_GUE_PORT_DEFAULT,
 		.gue_no_csum = true });
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "outer UDP checksum 0 (v6 outer)");
+	ASSERT_ENCAP_EQ(out, exp, "outer UDP checksum 0 (v6 outer)");
 }
 
 /* GUE's checksum shortcut sums the inner header with its options / extension headers. */
@@ -1235,7 +1319,7 @@ static void test_gue_over_options_and_ext(void)
 	pkt_finish(&in);
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "v4 with options: action");
 	expect_encap(&exp, &in, &k4, XLB_HASH_5TUPLE, GUE, 1);
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "GUE around IPv4 with options");
+	ASSERT_ENCAP_EQ(out, exp, "GUE around IPv4 with options");
 	check_verify(&out, XLB_GUE_PORT_DEFAULT);
 
 	pkt_init(&in);
@@ -1249,7 +1333,7 @@ static void test_gue_over_options_and_ext(void)
 	pkt_finish(&in);
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "v6 with extension headers: action");
 	expect_encap(&exp, &in, &k6, XLB_HASH_5TUPLE, GUE, 2);
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "GUE around IPv6 with extension headers");
+	ASSERT_ENCAP_EQ(out, exp, "GUE around IPv6 with extension headers");
 	check_verify(&out, XLB_GUE_PORT_DEFAULT);
 }
 
@@ -1415,7 +1499,7 @@ static void test_icmp_error_forwarded(void)
 	take(&before, 17, 5);
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "action");
 	expect_encap(&exp, &in, &key, XLB_HASH_5TUPLE, IPIP, 5);
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "frag-needed forwarded to real 5");
+	ASSERT_ENCAP_EQ(out, exp, "frag-needed forwarded to real 5");
 	check_verify(&out, 0);
 	check_global(&before, TX_IPIP | S(ICMP_ERR_FWD));
 	check_vip(&before, 1, in.len, 0, 0);
@@ -1428,7 +1512,7 @@ static void test_icmp_error_forwarded(void)
 	ASSERT_OK(xlbf_set_ring(&F, 17, 13, NULL, 6), "ring -> real 6");
 	take(&before, 17, 5);
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "action");
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "follows the flow entry to real 5");
+	ASSERT_ENCAP_EQ(out, exp, "follows the flow entry to real 5");
 	check_global(&before, TX_IPIP | S(ICMP_ERR_FWD));
 	ASSERT_OK(xlbf_set_ring(&F, 17, 13, NULL, 5), "ring back");
 
@@ -1448,7 +1532,7 @@ static void test_icmp_error_forwarded(void)
 	take(&before, 11, 2);
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "v6 action");
 	expect_encap(&exp, &in, &key6, XLB_HASH_5TUPLE, GUE, 2);
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "packet-too-big forwarded in GUE");
+	ASSERT_ENCAP_EQ(out, exp, "packet-too-big forwarded in GUE");
 	check_verify(&out, XLB_GUE_PORT_DEFAULT);
 	check_global(&before, TX_GUE | S(ICMP_ERR_FWD));
 	check_real(&before, 1, in.len);
@@ -1594,7 +1678,7 @@ static void test_8021ad_tag_kept(void)
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "action");
 	expect_encap(&exp, &in, &key, XLB_HASH_5TUPLE, IPIP, 1);
 	ASSERT_EQ(exp.buf[12] << 8 | exp.buf[13], 0x88a8, "expected TPID");
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "802.1ad tag kept");
+	ASSERT_ENCAP_EQ(out, exp, "802.1ad tag kept");
 }
 
 static void test_exact_port_beats_portless(void)
@@ -1798,7 +1882,7 @@ static void test_icmp_more(void)
 	take(&before, 9, 1);
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "GUE action");
 	expect_encap(&exp, &in, &key, XLB_HASH_5TUPLE, GUE, 1);
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "ICMP error in GUE");
+	ASSERT_ENCAP_EQ(out, exp, "ICMP error in GUE");
 	check_verify(&out, XLB_GUE_PORT_DEFAULT);
 	check_global(&before, TX_GUE | S(ICMP_ERR_FWD));
 
@@ -1816,7 +1900,7 @@ static void test_icmp_more(void)
 	}
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_TX_, "time exceeded action");
 	expect_encap(&exp, &in, &key, XLB_HASH_5TUPLE, GUE, 1);
-	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "time exceeded in GUE");
+	ASSERT_ENCAP_EQ(out, exp, "time exceeded in GUE");
 }
 
 static void test_ptb_tagged(void)
@@ -2183,6 +2267,7 @@ int main(void)
 	XLBT_RUN(test_hash_src_ip_dport);
 	XLBT_RUN(test_hash_src_ip_v6);
 	XLBT_RUN(test_hash_seed_from_config);
+	XLBT_RUN(test_outer_ipv4_id);
 	XLBT_RUN(test_lru_sticky_after_ring_change);
 	XLBT_RUN(test_lru_udp_sticky);
 	XLBT_RUN(test_lru_real_down_reselects);
