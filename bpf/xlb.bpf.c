@@ -355,9 +355,12 @@ select:
  * IPv4 packet with DF or any IPv6 packet gets frag-needed / packet-too-big
  * with MTU = cfg->mtu - overhead (at least 68 / 1280: an IPv6 packet that
  * fits in 1280 bytes is forwarded even when the outer exceeds the MTU, as
- * IPv6 hosts cannot go lower). IPv4 without DF is forwarded: its outer has
- * no DF either, so a router may fragment it. ICMP errors are never answered
- * with an ICMP error (RFC 1122, RFC 4443) and skip this check.
+ * IPv6 hosts cannot go lower). IPv4 without DF is dropped and counted
+ * DROP_TOO_BIG: frag-needed is only for DF packets (RFC 1191), xlb does not
+ * fragment, and XDP_TX of a frame above the link MTU is dropped silently by
+ * the driver, so dropping here is what would happen anyway, only counted.
+ * ICMP errors are never answered with an ICMP error (RFC 1122, RFC 4443)
+ * and skip this check.
  */
 static __always_inline int check_mtu(struct xdp_md *ctx, const struct xlb_pkt *pkt,
 				     const struct xlb_config *cfg, __u32 overhead)
@@ -369,7 +372,7 @@ static __always_inline int check_mtu(struct xdp_md *ctx, const struct xlb_pkt *p
 		return XLB_CONTINUE;
 	if (pkt->key.family == XLB_AF_INET) {
 		if (!pkt->df)
-			return XLB_CONTINUE;
+			return drop_stat(XLB_STAT_DROP_TOO_BIG);
 		if (mtu < XLB_IPV4_MIN_MTU)
 			mtu = XLB_IPV4_MIN_MTU;
 		if (pkt->l3_len <= (__u32)mtu)

@@ -78,7 +78,8 @@ enum xlb_encap {
 
 /*
  * Global counters of the balancer, one per reason. X(name, help) keeps the
- * enum and the names userspace prints in one list.
+ * enum and the names userspace prints in one list. New counters are appended
+ * at the end: the indices of existing ones never move.
  */
 #define XLB_STAT_LIST(X)							\
 	X(RX,			"packets seen by the balancer")			\
@@ -99,7 +100,8 @@ enum xlb_encap {
 	X(ICMP_TOO_BIG,		"too big once encapsulated: frag-needed/PTB sent to the client") \
 	X(ICMP_ERR_FWD,		"ICMP errors about a VIP flow forwarded to its real") \
 	X(ENCAP_IPIP,		"encapsulated in IPIP")				\
-	X(ENCAP_GUE,		"encapsulated in GUE")
+	X(ENCAP_GUE,		"encapsulated in GUE")				\
+	X(DROP_TOO_BIG,		"dropped: too big once encapsulated and not allowed to send frag-needed (no DF)")
 
 #define XLB_STAT_ENUM(name, help) XLB_STAT_##name,
 enum xlb_stat {

@@ -1540,6 +1540,58 @@ static void test_icmp_error_forwarded(void)
 
 /* ---- MTU ---- */
 
+/* Sends r; asserts DROP_TOO_BIG (+ what else is in mask), a per-VIP drop, nothing to the real. */
+static void expect_too_big(const struct recipe *r, uint32_t vip, uint32_t real, uint32_t mask,
+			   const char *what)
+{
+	struct snap before;
+	struct pkt in;
+
+	build(&in, r);
+	take(&before, vip, real);
+	ASSERT_EQ(xlbf_run(&F, &in, NULL), XDP_DROP_, what);
+	check_global(&before, S(DROP_TOO_BIG) | mask);
+	check_vip(&before, 0, 0, 0, 1);	/* new_flows counts forwarded packets only */
+	check_real(&before, 0, 0);
+}
+
+/*
+ * IPv4 without DF, too big once encapsulated: no frag-needed may be sent
+ * (RFC 1191 is for DF packets), xlb does not fragment, and XDP_TX above the
+ * link MTU would be dropped by the driver: dropped here, DROP_TOO_BIG.
+ */
+static void test_mtu_no_df_dropped(void)
+{
+	struct recipe r = { TCP, NULL, "198.18.10.1", 40410, 80, ACK, .payload = 1000 - 40 };
+
+	ASSERT_OK(xlbf_set_config(&F, LB4, LB6, 0, SEED, 1000), "mtu 1000");
+	ASSERT_OK(xlbf_clear_flows(&F), "clear flows");
+	/* 1000 + 20 > 1000, 4in4; a miss still stores the flow (selection ran). */
+	expect_too_big(&r, 1, 1, S(LRU_MISS), "4in4, 1000 bytes, no DF");
+	expect_too_big(&r, 1, 1, S(LRU_HIT), "again: the flow entry's real, still too big");
+	/* One byte less than the MTU allows for GUE (28 bytes): 973 + 28 > 1000. */
+	r.dst = "198.18.10.3";
+	r.dport = 443;
+	r.payload = 973 - 40;
+	expect_too_big(&r, 9, 1, S(LRU_MISS), "GUE v4, 973 bytes, no DF");
+	r.payload = 972 - 40;
+	expect_tx(&r, 9, 1, TX_GUE | S(LRU_HIT), "GUE v4, 972 bytes, no DF: fits");
+	/* 4in6: 40 bytes of outer IPv6. */
+	r.dst = "198.18.10.2";
+	r.dport = 80;
+	r.payload = 961 - 40;
+	expect_too_big(&r, 5, 3, S(LRU_MISS), "4in6, 961 bytes, no DF");
+	r.payload = 960 - 40;
+	expect_tx(&r, 5, 3, TX_IPIP | S(LRU_HIT), "4in6, 960 bytes, no DF: fits");
+	/* UDP likewise, and a SYN. */
+	expect_too_big(&(struct recipe){ UDP, NULL, "198.18.10.1", 5360, 53, .payload = 1200 },
+		       2, 1, S(LRU_MISS), "4in4 UDP, no DF");
+	expect_too_big(&(struct recipe){ TCP, NULL, "198.18.10.1", 40411, 80, SYN,
+					 .payload = 1200 }, 1, 1, S(SYN_RESELECT),
+		       "4in4 SYN, no DF");
+	ASSERT_OK(xlbf_set_config(&F, LB4, LB6, 0, SEED, 0), "mtu off");
+}
+
 static void test_mtu_frag_needed(void)
 {
 	struct recipe big = { TCP, NULL, "198.18.10.1", 40400, 80, ACK, .tos = 0x10, .df = true,
@@ -1609,10 +1661,9 @@ static void test_mtu_frag_needed(void)
 	big.payload = 980 - 40;
 	expect_tx(&big, 1, 1, TX_IPIP | S(LRU_HIT), "980 bytes fit");
 
-	/* No DF: forwarded (the outer has no DF either, routers may fragment). */
+	/* No DF and exactly fitting: forwarded, outer DF clear with a random id. */
 	big.df = false;
-	big.payload = 1400;
-	expect_tx(&big, 1, 1, TX_IPIP | S(LRU_HIT), "no DF: forwarded");
+	expect_tx(&big, 1, 1, TX_IPIP | S(LRU_HIT), "980 bytes without DF fit");
 
 	ASSERT_OK(xlbf_set_config(&F, LB4, LB6, 0, SEED, 0), "mtu off");
 }
@@ -2125,7 +2176,7 @@ static void test_icmp6_quote_outside_packet(void)
 /* Counters of which every packet adds exactly one (besides RX). */
 static const uint32_t OUTCOMES = S(PASS_NOT_IP) | S(PASS_NOT_VIP) | S(TX) | S(DROP_NO_VIP_PORT) |
 	S(DROP_NO_REAL) | S(DROP_MALFORMED) | S(DROP_FRAGMENT) | S(DROP_ENCAP) | S(DROP_ICMP) |
-	S(ICMP_ECHO_REPLY) | S(ICMP_TOO_BIG);
+	S(ICMP_ECHO_REPLY) | S(ICMP_TOO_BIG) | S(DROP_TOO_BIG);
 
 static uint32_t fuzz_rand(uint64_t *s)
 {
@@ -2284,6 +2335,7 @@ int main(void)
 	XLBT_RUN(test_icmp_other_dropped);
 	XLBT_RUN(test_icmp_error_forwarded);
 	XLBT_RUN(test_mtu_frag_needed);
+	XLBT_RUN(test_mtu_no_df_dropped);
 	XLBT_RUN(test_mtu_packet_too_big);
 	XLBT_RUN(test_8021ad_tag_kept);
 	XLBT_RUN(test_exact_port_beats_portless);
