@@ -19,6 +19,8 @@
 #define XLB_ETH_ALEN 6
 #define XLB_IPV6_MIN_MTU 1280		/* RFC 8200: every IPv6 link carries this much */
 #define XLB_IPV4_MIN_MTU 68		/* RFC 791 */
+/* ICMP and ICMPv6 headers, rest-of-header word included: where an error's quote starts. */
+#define XLB_ICMP_HDR_LEN 8
 /* Quoted bytes of a packet-too-big: fill the reply to exactly 1280 bytes. */
 #define XLB_PTB_QUOTE (XLB_IPV6_MIN_MTU - 40 - 8)
 

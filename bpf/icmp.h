@@ -70,12 +70,24 @@ static __always_inline int reply_echo_v6(struct ethhdr *eth, struct ipv6hdr *ip6
 }
 
 /*
+ * True when qlen bytes from the start of the quote lie inside the ICMP
+ * error's own IP packet (pkt->l3_len, from tot_len / payload_len), not merely
+ * inside the frame: bytes after the IP packet are Ethernet padding, and a
+ * flow key read from them would steer the error to an arbitrary real.
+ */
+static __always_inline int quote_fits(const struct xlb_pkt *pkt, __u32 qlen)
+{
+	return pkt->l3_hdr_len + XLB_ICMP_HDR_LEN + qlen <= pkt->l3_len;
+}
+
+/*
  * The packet quoted by an ICMPv4 error (c on the quoted IP header): a packet
  * a real sent for a VIP, VIP -> client. Fills pkt->key with the reversed
  * tuple, client -> VIP, i.e. the key of the flow it belongs to. Returns
- * XLB_CONTINUE, or the stat of the drop: DROP_MALFORMED when the quote is
- * truncated, DROP_ICMP when it cannot belong to a flow (not TCP/UDP, a
- * non-first fragment without ports).
+ * XLB_CONTINUE, or the stat of the drop: DROP_MALFORMED when the quoted IP
+ * header and the 4 bytes of ports are not all inside the frame and inside the
+ * ICMP error's IP packet, DROP_ICMP when it cannot belong to a flow (not
+ * TCP/UDP, a non-first fragment without ports).
  */
 static __always_inline int parse_quote_v4(struct xlb_cursor *c, void *data_end,
 					  struct xlb_pkt *pkt)
@@ -89,7 +101,7 @@ static __always_inline int parse_quote_v4(struct xlb_cursor *c, void *data_end,
 		return XLB_STAT_DROP_MALFORMED;
 	/* ihl <= 15: a bounded variable offset. RFC 792 quotes 8 bytes of L4. */
 	ports = (void *)iph + iph->ihl * 4;
-	if ((void *)(ports + 2) > data_end)
+	if ((void *)(ports + 2) > data_end || !quote_fits(pkt, iph->ihl * 4 + 4))
 		return XLB_STAT_DROP_MALFORMED;
 	if (iph->frag_off & bpf_htons(XLB_IPV4_OFFSET))
 		return XLB_STAT_DROP_ICMP;
@@ -104,15 +116,20 @@ static __always_inline int parse_quote_v4(struct xlb_cursor *c, void *data_end,
 	return XLB_CONTINUE;
 }
 
-/* As parse_quote_v4, for an ICMPv6 error. A quoted fragment header: DROP_ICMP. */
+/*
+ * As parse_quote_v4, for an ICMPv6 error: the quoted IPv6 header, its
+ * extension headers and the ports must lie inside the frame and inside the
+ * error's IP packet. A quoted fragment header: DROP_ICMP.
+ */
 static __always_inline int parse_quote_v6(struct xlb_cursor *c, void *data_end,
 					  struct xlb_pkt *pkt)
 {
 	struct ipv6hdr *ip6h = c->pos;
+	__u32 qhlen;
 	__be16 *ports;
 	int proto;
 
-	if ((void *)(ip6h + 1) > data_end)
+	if ((void *)(ip6h + 1) > data_end || !quote_fits(pkt, sizeof(*ip6h)))
 		return XLB_STAT_DROP_MALFORMED;
 	if (ip6h->version != 6)
 		return XLB_STAT_DROP_MALFORMED;
@@ -120,10 +137,13 @@ static __always_inline int parse_quote_v6(struct xlb_cursor *c, void *data_end,
 	proto = skip_ipv6_ext(c, data_end, ip6h->nexthdr);
 	if (proto < 0)
 		return XLB_STAT_DROP_MALFORMED;
+	qhlen = c->pos - (void *)ip6h;
+	if (!quote_fits(pkt, qhlen))
+		return XLB_STAT_DROP_MALFORMED;
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return XLB_STAT_DROP_ICMP;
 	ports = c->pos;
-	if ((void *)(ports + 2) > data_end)
+	if ((void *)(ports + 2) > data_end || !quote_fits(pkt, qhlen + 4))
 		return XLB_STAT_DROP_MALFORMED;
 	__builtin_memcpy(&pkt->key.src, &ip6h->daddr, sizeof(pkt->key.src));
 	__builtin_memcpy(&pkt->key.dst, &ip6h->saddr, sizeof(pkt->key.dst));

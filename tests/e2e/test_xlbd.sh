@@ -186,6 +186,9 @@ test_bad_input() {
 	msg=$(fails ctl add-vip $V2 --hash rr); t_match "$msg" 'unknown hash "rr"' "hash mode"
 	msg=$(fails ctl add-vip $V2 --encap gre); t_match "$msg" 'unknown encap "gre"' "encap"
 	msg=$(fails ctl add-real $V1 not-an-address); t_match "$msg" 'not-an-address' "bad real"
+	# The lab's LB has no IPv6 address: an IPv6 real has no outer source.
+	msg=$(fails ctl add-real $V1 2001:db8::2:1)
+	t_match "$msg" 'needs an IPv6 outer source address: set settings.src_v6' "no IPv6 outer source"
 	echo '{"vips":[{"vip":"198.18.10.2:80/tcp","reals":[{"address":"198.18.2.1","wieght":2}]}]}' >"$T_DIR/bad.json"
 	msg=$(fails ctl apply -f "$T_DIR/bad.json"); t_match "$msg" 'unknown key "wieght"' "apply: unknown key"
 	echo '{"vips":[' >"$T_DIR/bad2.json"
@@ -318,6 +321,35 @@ test_tamper_repaired() {
 	t_eq "$(jget "$(client conns --addr 198.18.10.1 --count 30)" 'j["failed"]')" 0 "serves after repair"
 }
 
+test_state_file_reconciled_on_start() {
+	local id i1 st=$LAB_RUN/lb1/state/state.json
+	ctl add-vip $V1 --ring-size 251 >/dev/null
+	t_defer "'$LAB' ctl del-vip $V1"
+	ctl add-real $V1 "$LAB_R1_4" >/dev/null
+	ctl add-real $V1 "$LAB_R2_4" >/dev/null
+	id=$(vip_id $V1)
+	i1=$(idx $V1 "$LAB_R1_4")
+	# While xlbd is down the state file changes: r2 goes, r1 drains, a VIP comes.
+	QUIET=1 "$LAB" xlbd-kill TERM
+	python3 - "$st" "$LAB_R2_4" "$LAB_R3_4" <<'PY'
+import json, sys
+p, r2, r3 = sys.argv[1:4]
+s = json.load(open(p))
+v = s["vips"][0]
+v["reals"] = [dict(r, weight=0) for r in v["reals"] if r["address"] != r2]
+s["vips"].append({"vip": "198.18.10.2:80/tcp", "ring_size": 251, "reals": [{"address": r3}]})
+json.dump(s, open(p, "w"))
+PY
+	e2e_xlbd --quarantine 2
+	t_defer "'$LAB' ctl del-vip $V2"
+	t_eq "$(maps ring "$id")" "0:251" "V1 ring empty (all slots XLB_REAL_NONE): r1 drained, r2 gone"
+	t_eq "$(maps real "$i1" | cut -d' ' -f1-2)" "$LAB_R1_4 0" "drained r1 keeps its index, not down"
+	t_eq "$(maps vip $V2 | cut -d' ' -f2)" 251 "new VIP from the state file"
+	t_eq "$(maps ring "$(vip_id $V2)" | cut -d: -f2)" 251 "its ring has its one real"
+	t_eq "$(maps addrs)" "198.18.10.1:1 198.18.10.2:1" "xlb_vip_addrs"
+	t_eq "$(jget "$(client conns --addr 198.18.10.2 --count 20)" 'sorted(j["counts"])')" "['r3']" "new VIP serves"
+}
+
 test_sighup_reloads_config() {
 	local cfg=$LAB_RUN/lb1/config.json
 	printf '{"vips":[{"vip":"%s","reals":[{"address":"%s"}]}]}\n' $V2 "$LAB_R1_4" >"$cfg"
@@ -344,6 +376,20 @@ test_shutdown_detach() {
 	t_eq "$(prog_id)" 0 "program detached"
 	t_eq "$(ls "$PIN" 2>/dev/null | wc -l)" 0 "pins removed"
 	[ ! -e "$PIN" ] || t_fail "$PIN still exists"
+	# Without --foreground xlbd daemonizes once it is ready and writes its pid file.
+	local sock=$LAB_RUN/lb1/d.sock pidf=$LAB_RUN/lb1/d.pid pid
+	nsenter --net="/run/netns/$LAB_PREFIX-lb1" -- "$BIN/xlbd" --iface "$LAB_LB1_IF" \
+		--state-dir "$LAB_RUN/lb1/state" --socket "$sock" --pid-file "$pidf" \
+		--detach-on-exit </dev/null >/dev/null 2>&1
+	t_defer "[ -f '$pidf' ] && kill \$(cat '$pidf')"
+	t_ok "daemon answers" "$BIN/xlbctl" --socket "$sock" ping
+	pid=$(cat "$pidf")
+	t_eq "$(cat /proc/"$pid"/comm)" xlbd "pid file names the daemon"
+	t_ne "$(prog_id)" 0 "attached again"
+	kill "$pid"
+	t_wait_for 5 bash -c "! kill -0 $pid 2>/dev/null" || t_fail "daemon still runs"
+	[ ! -e "$pidf" ] || t_fail "pid file left behind"
+	t_eq "$(prog_id)" 0 "--detach-on-exit detached"
 }
 
 t_run verbs_vs_maps test_verbs_vs_maps
@@ -352,6 +398,7 @@ t_run non_root_refused test_non_root_refused
 t_run apply_dump_ring_resize test_apply_dump_ring_resize
 t_run sigkill_adopts test_sigkill_adopts
 t_run tamper_repaired test_tamper_repaired
+t_run state_file_reconciled_on_start test_state_file_reconciled_on_start
 t_run sighup_reloads_config test_sighup_reloads_config
 t_run shutdown_detach test_shutdown_detach
 t_finish

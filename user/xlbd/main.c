@@ -344,9 +344,7 @@ int main(int argc, char **argv)
 	if (err)
 		pr_warn("state file: %s\n", errbuf);
 
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sfd < 0 || !xlbd_loop_add_fd(d->loop, sfd, EPOLLIN, on_signal, d) ||
-	    !xlbd_loop_add_fd(d->loop, d->nh.ev_fd, EPOLLIN, on_neigh, d) ||
+	if (!xlbd_loop_add_fd(d->loop, d->nh.ev_fd, EPOLLIN, on_neigh, d) ||
 	    !xlbd_loop_add_timer(d->loop, XLBD_TICK_MS, true, on_tick, d) ||
 	    !xlbd_loop_add_timer(d->loop, XLBD_VERIFY_MS, true, on_verify, d)) {
 		pr_warn("event loop setup: %s\n", strerror(errno));
@@ -360,6 +358,16 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		pid_written = !write_pid_file(pid_file);
+	}
+	/*
+	 * After daemon(): a signalfd watched by epoll wakes the process that
+	 * registered it, so the daemon must register its own. Signals are
+	 * blocked since before the fork: none is lost meanwhile.
+	 */
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0 || !xlbd_loop_add_fd(d->loop, sfd, EPOLLIN, on_signal, d)) {
+		pr_warn("signalfd: %s\n", strerror(errno));
+		goto out;
 	}
 	sd_notify_ready();
 	pr_info("ready: %s, %zu VIPs\n", d->iface, d->want.nvips);
