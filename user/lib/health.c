@@ -22,8 +22,8 @@
 #include "log.h"
 
 /* Events taken per epoll_wait, and batches per dispatch before yielding. */
-#define HC_EVENTS	256
-#define HC_ROUNDS	16
+#define HC_EVENTS	64
+#define HC_ROUNDS	32
 /*
  * The deadline timer fires on a 1 ms grid (deadlines rounded up): at 10,000
  * probes a second, the ~10 probes due in one millisecond start in one
@@ -849,6 +849,9 @@ int xlb_health__dispatch(struct xlb_health *h)
 			hc_http_collect(h);
 			curl_work = false;
 		}
+		/* Starts that fell due while a batch was handled don't wait for it all. */
+		if (h->heap_len && h->heap[0]->due_ns <= hc_now_ns())
+			run_timers(h);
 		/*
 		 * Go round again while there was work: probes just started on
 		 * loopback or a LAN often complete before we look again, and
