@@ -41,8 +41,8 @@ struct xlb_pkt {
 	__u8 vlan;			/* an 802.1Q/802.1ad tag follows the Ethernet header */
 	__u8 syn;			/* TCP SYN without ACK */
 	__u8 icmp_err;			/* ICMP error of a VIP flow: no store/MTU check */
-	__u8 no_l4_csum;		/* UDPv4 with checksum 0: outer GUE checksum 0 */
-	__u8 pad;
+	__u8 no_l4_csum;		/* UDPv4 with checksum 0, or a fragment: outer GUE checksum 0 */
+	__u8 frag;			/* IPv4 fragment / IPv6 fragment header: key has ports 0 */
 };
 
 #endif /* XLB_BALANCER_H */

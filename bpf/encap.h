@@ -119,9 +119,10 @@ static __always_inline __u64 sum_l4_pseudo(const void *l3, const struct xlb_pkt 
  *   sum(inner IP header + options / extension headers) + ~sum(inner pseudo header).
  * ASSUMPTION: the inner L4 checksum is valid. If it is not, the outer
  * checksum is wrong too and the real drops the packet, as it would have
- * dropped the inner one. UDP over IPv4 without a checksum (0) has no such
- * identity: the outer UDP checksum is then sent as 0 (pkt->no_l4_csum),
- * allowed for IPv4 and, for tunnels, for IPv6 (RFC 6935).
+ * dropped the inner one. UDP over IPv4 without a checksum (0) and fragments
+ * (whose L4 checksum covers the whole datagram) have no such identity: the
+ * outer UDP checksum is then sent as 0 (pkt->no_l4_csum), allowed for IPv4
+ * and, for tunnels, for IPv6 (RFC 6935).
  */
 static __always_inline int sum_inner_packet(const void *l3, const void *data_end,
 					    const struct xlb_pkt *pkt, __u64 *sum)
@@ -214,8 +215,8 @@ static __always_inline int encap_packet(struct xdp_md *ctx, const struct xlb_pkt
 	}
 
 	if (encap == XLB_ENCAP_GUE) {
-		/* Summed now, while the inner pointers are still valid. */
-		if (sum_inner_packet(l3, data_end, pkt, &inner_sum))
+		/* Summed now, while the inner pointers are still valid; not when unused. */
+		if (!pkt->no_l4_csum && sum_inner_packet(l3, data_end, pkt, &inner_sum))
 			return -1;
 		proto = IPPROTO_UDP;
 	} else {

@@ -167,8 +167,9 @@ static __always_inline int handle_icmp_v6(struct xlb_cursor *c, void *data_end,
  * unknown and the stack drops it anyway. Once the destination is a VIP
  * address, anything invalid is dropped.
  *
- * Fragments are dropped: only the first carries the ports. A VIP hashing on
- * addresses only (XLB_HASH_SRC_IP) could forward them; not done.
+ * A fragment (MF or a non-zero offset) continues with ports 0 and pkt->frag
+ * set, its L4 header unparsed even in the first fragment: every fragment of
+ * a datagram must take the same way (see balance_fragment).
  */
 static __always_inline int parse_v4(struct xlb_cursor *c, void *data_end, struct ethhdr *eth,
 				    struct xlb_pkt *pkt)
@@ -183,8 +184,6 @@ static __always_inline int parse_v4(struct xlb_cursor *c, void *data_end, struct
 	proto = parse_iphdr(c, data_end, &iph);
 	if (proto < 0)
 		return drop_stat(XLB_STAT_DROP_MALFORMED);
-	if (ipv4_is_fragment(iph))
-		return drop_stat(XLB_STAT_DROP_FRAGMENT);
 
 	pkt->key.src.v4 = iph->saddr;
 	pkt->key.dst.v4 = iph->daddr;
@@ -195,13 +194,22 @@ static __always_inline int parse_v4(struct xlb_cursor *c, void *data_end, struct
 	pkt->l4_proto = proto;
 	pkt->tos = iph->tos;
 	pkt->df = (iph->frag_off & bpf_htons(XLB_IPV4_DF)) != 0;
+	if (ipv4_is_fragment(iph)) {
+		pkt->frag = 1;
+		pkt->no_l4_csum = 1;	/* see balance_fragment */
+		return XLB_CONTINUE;
+	}
 
 	if (proto == IPPROTO_ICMP)
 		return handle_icmp_v4(c, data_end, eth, iph, pkt);
 	return parse_l4(c, data_end, pkt);
 }
 
-/* IPv6, as parse_v4. Any fragment header (even an atomic fragment) drops. */
+/*
+ * IPv6, as parse_v4. A fragment header (any, even an atomic fragment's)
+ * makes the packet a fragment: its next header is the protocol looked up
+ * (a further extension header there finds no VIP: DROP_FRAGMENT).
+ */
 static __always_inline int parse_v6(struct xlb_cursor *c, void *data_end, struct ethhdr *eth,
 				    struct xlb_pkt *pkt)
 {
@@ -218,8 +226,15 @@ static __always_inline int parse_v6(struct xlb_cursor *c, void *data_end, struct
 	proto = skip_ipv6_ext(c, data_end, proto);
 	if (proto < 0)
 		return drop_stat(XLB_STAT_DROP_MALFORMED);
-	if (proto == IPPROTO_FRAGMENT)
-		return drop_stat(XLB_STAT_DROP_FRAGMENT);
+	if (proto == IPPROTO_FRAGMENT) {
+		struct xlb_frag_hdr *fh;
+
+		proto = parse_ipv6_frag(c, data_end, &fh);
+		if (proto < 0)
+			return drop_stat(XLB_STAT_DROP_MALFORMED);
+		pkt->frag = 1;
+		pkt->no_l4_csum = 1;	/* see balance_fragment */
+	}
 
 	__builtin_memcpy(&pkt->key.src, &ip6h->saddr, sizeof(pkt->key.src));
 	__builtin_memcpy(&pkt->key.dst, &ip6h->daddr, sizeof(pkt->key.dst));
@@ -230,6 +245,8 @@ static __always_inline int parse_v6(struct xlb_cursor *c, void *data_end, struct
 	pkt->l4_proto = proto;
 	pkt->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
 	pkt->df = 1;
+	if (pkt->frag)	/* the fragment header must lie inside payload_len too */
+		return l4_fits(pkt, 0) ? XLB_CONTINUE : drop_stat(XLB_STAT_DROP_MALFORMED);
 
 	if (proto == IPPROTO_ICMPV6)
 		return handle_icmp_v6(c, data_end, eth, ip6h, pkt);
@@ -391,6 +408,37 @@ static __always_inline int check_mtu(struct xdp_md *ctx, const struct xlb_pkt *p
 	return XDP_TX;
 }
 
+/*
+ * Fragments (DESIGN.md: dropped and counted unless the VIP hashes on
+ * addresses only). Only the first fragment carries the ports, and every
+ * fragment of a datagram must reach the same real (it reassembles them), so
+ * all fragments take the same way, the first included: the port-less VIP
+ * {address, port 0, protocol} (lookup_vip with the key's ports 0), used only
+ * when its hash mode is XLB_HASH_SRC_IP; the real comes from the ring by the
+ * source-address hash. A VIP on a specific port never receives fragments
+ * (their port is unknown), nor does a port-less VIP hashing on ports.
+ *
+ * No flow-table entry is read or written: the 5-tuple is unknown, and a
+ * source-IP VIP's ring gives the same real as its flows' entries do while
+ * the ring is unchanged. Not a new flow either.
+ *
+ * GUE: the LCO checksum shortcut (encap.h) needs the inner L4 checksum to
+ * cover this packet, which a fragment's does not (it covers the datagram),
+ * so the outer UDP checksum is sent as 0 (pkt->no_l4_csum): allowed over
+ * IPv4 (RFC 768) and for tunnels over IPv6 (RFC 6935, RFC 6936). xlb's decap
+ * does not verify it, and the datagram's own L4 checksum is still verified
+ * by the real after reassembly, so corruption is caught end to end.
+ */
+static __always_inline int balance_fragment(const struct xlb_pkt *pkt, const struct xlb_vip *vip,
+					    const struct xlb_config *cfg, struct xlb_sel *sel)
+{
+	if (vip->hash_mode != XLB_HASH_SRC_IP)
+		return drop_stat(XLB_STAT_DROP_FRAGMENT);
+	if (select_real(pkt, vip, cfg, sel))
+		return drop_stat(XLB_STAT_DROP_NO_REAL);
+	return XLB_CONTINUE;
+}
+
 /* Classify, pick a real, encapsulate, send: the VIP part of the pipeline. */
 static __always_inline int balance(struct xdp_md *ctx, struct xlb_pkt *pkt)
 {
@@ -400,9 +448,11 @@ static __always_inline int balance(struct xdp_md *ctx, struct xlb_pkt *pkt)
 	__u32 zero = 0, overhead;
 	int act;
 
+	/* A fragment's key has ports 0: this looks up the port-less VIP only. */
 	vip = lookup_vip(&pkt->key);
 	if (!vip)
-		return drop_stat(pkt->icmp_err ? XLB_STAT_DROP_ICMP : XLB_STAT_DROP_NO_VIP_PORT);
+		return drop_stat(pkt->frag ? XLB_STAT_DROP_FRAGMENT :
+				 pkt->icmp_err ? XLB_STAT_DROP_ICMP : XLB_STAT_DROP_NO_VIP_PORT);
 	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
 	/* An array of one: never misses; were it to, nothing could be encapsulated. */
 	if (!cfg) {
@@ -410,7 +460,10 @@ static __always_inline int balance(struct xdp_md *ctx, struct xlb_pkt *pkt)
 		goto vip_drop;
 	}
 
-	act = pick_real(pkt, vip, cfg, &sel);
+	if (pkt->frag)
+		act = balance_fragment(pkt, vip, cfg, &sel);
+	else
+		act = pick_real(pkt, vip, cfg, &sel);
 	if (act != XLB_CONTINUE)
 		goto vip_drop;
 
