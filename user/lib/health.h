@@ -31,10 +31,24 @@
  *     beats health: a drained real stays out whatever the engine says, so
  *     xlbd combines (weight > 0 && state == UP) itself. Fail-open when every
  *     real of a VIP is down is xlbd's policy too.
+ *   - The initial state (cfg.init) is not announced by a callback: after
+ *     add, the state is UP (init up, the default) or DOWN (init down); read
+ *     it with xlb_health__get() if in doubt.
  *   - xlb_health__get() fills a snapshot for `xlbctl health` (state, last
  *     result, last change, latency, last failure reason, counters).
  *   - One target per (real, check) pair: xlbd keeps the returned id beside
  *     its real and passes its own pointer as `user`.
+ *
+ * In today's xlbd (user/xlbd/) that is, roughly:
+ *   - xlbd_loop_add_fd(loop, xlb_health__fd(h), EPOLLIN, cb, d) with
+ *     cb = xlb_health__dispatch(h);
+ *   - per struct rt_real, a __u64 health id; add_target when the real is
+ *     applied, update_target when its VIP's or its own "health" object
+ *     changes (user/lib/health_json.h resolves both into a target config),
+ *     remove_target when it is deleted;
+ *   - on_change: rt_real.down = (state == XLB_HEALTH_DOWN), mark the VIP
+ *     dirty so reconcile recomputes eff_weight and the ring, log
+ *     "real <addr> of <vip> down: <reason>" / "up".
  *
  * State machine, per target:
  *   - Initial state (cfg.init): XLB_HEALTH_INIT_UP (default) = the target is
