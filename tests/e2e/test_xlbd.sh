@@ -321,6 +321,32 @@ test_tamper_repaired() {
 	t_eq "$(jget "$(client conns --addr 198.18.10.1 --count 30)" 'j["failed"]')" 0 "serves after repair"
 }
 
+test_next_hop_follows_neighbour() {
+	local i1 mac ns=$LAB_PREFIX-lb1
+	ctl add-vip $V1 --ring-size 251 >/dev/null
+	t_defer "'$LAB' ctl del-vip $V1"
+	ctl add-real $V1 "$LAB_R1_4" >/dev/null
+	i1=$(idx $V1 "$LAB_R1_4")
+	mac=$(maps real "$i1" | cut -d' ' -f3)
+	t_eq "$mac" "$(ip -n "$LAB_PREFIX-r1" -j link show "$LAB_R1_IF" | jget "$(cat)" 'j[0]["address"]')" \
+		"next hop = r1's MAC"
+	# The kernel's neighbour entry changes: xlbd hears it and rewrites xlb_reals.
+	ip -n "$ns" neigh replace "$LAB_R1_4" lladdr 02:00:5e:00:53:01 dev "$LAB_LB1_IF" nud reachable
+	t_defer "ip -n '$ns' neigh replace '$LAB_R1_4' lladdr '$mac' dev '$LAB_LB1_IF' nud reachable"
+	t_wait_for 3 bash -c "python3 '$MAPS' '$PIN' real $i1 | grep -q ' 02:00:5e:00:53:01\$'" ||
+		t_fail "xlb_reals not updated: $(maps real "$i1")"
+	ip -n "$ns" neigh replace "$LAB_R1_4" lladdr "$mac" dev "$LAB_LB1_IF" nud reachable
+	t_wait_for 3 bash -c "python3 '$MAPS' '$PIN' real $i1 | grep -q ' $mac\$'" ||
+		t_fail "xlb_reals not restored: $(maps real "$i1")"
+	t_eq "$(jget "$(client conns --addr 198.18.10.1 --count 20)" 'j["failed"]')" 0 "serves"
+	# A real whose neighbour is unknown: resolved on add (ARP), then in the ring.
+	ip -n "$ns" neigh del "$LAB_R2_4" dev "$LAB_LB1_IF" 2>/dev/null || true
+	ctl add-real $V1 "$LAB_R2_4" >/dev/null
+	t_wait_for 3 bash -c "'$BIN/xlbctl' --socket '$LAB_LB1_SOCK' list | grep -q '$LAB_R2_4 .* up '" ||
+		t_fail "r2 not resolved: $(ctl list)"
+	t_eq "$(maps ring "$(vip_id $V1)" | wc -w)" 2 "both reals in the ring"
+}
+
 test_state_file_reconciled_on_start() {
 	local id i1 st=$LAB_RUN/lb1/state/state.json
 	ctl add-vip $V1 --ring-size 251 >/dev/null
@@ -398,6 +424,7 @@ t_run non_root_refused test_non_root_refused
 t_run apply_dump_ring_resize test_apply_dump_ring_resize
 t_run sigkill_adopts test_sigkill_adopts
 t_run tamper_repaired test_tamper_repaired
+t_run next_hop_follows_neighbour test_next_hop_follows_neighbour
 t_run state_file_reconciled_on_start test_state_file_reconciled_on_start
 t_run sighup_reloads_config test_sighup_reloads_config
 t_run shutdown_detach test_shutdown_detach
