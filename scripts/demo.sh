@@ -31,7 +31,11 @@ for b in xlbd xlbctl xlb-decap; do
 	[ -x "$BIN/$b" ] || { echo "demo: $BIN/$b is not built (make all)" >&2; exit 1; }
 done
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then
+	step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+else
+	step() { printf '\n==> %s\n' "$*"; }
+fi
 ctl() { "$LAB" ctl "$@"; }
 
 cleanup() {

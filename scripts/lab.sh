@@ -37,9 +37,9 @@
 #
 # Services on every real: nginx on port 80 (every address, v4 and v6)
 # answering "<real name>\n" (e.g. "r2"), keep-alive allowed for a long time;
-# a UDP echo on port 7 of every VIP and of its own address answering
-# "<real name> <payload line>" (socat, one forked child per datagram, each
-# bound to the address so that the reply leaves from the VIP: DSR).
+# a UDP echo on port 7 of every address answering "<real name> <payload
+# line>" from the address the datagram was sent to, the VIP (DSR)
+# (scripts/lab-udp-echo.py).
 # The reals run xlb's decap program (build/bin/xlb-decap) when it is built.
 #
 # Veth facts of this kernel, measured in this lab with the balancer on lb1
@@ -51,13 +51,15 @@
 #   bridge port facing an LB gets .output/xdp_pass.bpf.o
 #   (bpf/xdp_pass.bpf.c). The bridge then forwards ordinary skbs, so the
 #   reals', router's and clients' ports need nothing.
-# - A client whose veth keeps transmit checksum offload (and so TSO) on
-#   sends packets with partial checksums, or GSO super-packets, that do not
-#   survive the balancer's XDP_TX: small requests still worked, a 1 MB
-#   upload through the VIP failed every time; with `ethtool -K IF tx off` on
-#   the client it passed. Only senders whose packets cross an XDP program
-#   need it (the clients); the lab turns it off on every veth end anyway,
-#   which costs nothing here and keeps every path alike.
+# - Transmit checksum offload (and with it TSO): a client that sends with
+#   offload on hands the bridge partial-checksum GSO super-packets; if the
+#   bridge port towards the LB also has offload on, they reach the
+#   balancer's XDP program as they are and do not survive XDP_TX: a 1 MB
+#   upload through the VIP failed every time, while small requests passed.
+#   With offload off on either of the two (the client's veth, or p-lbN,
+#   where the bridge then segments and checksums in software) it passed.
+#   The lab turns it off on every veth end (`ethtool -K IF tx off`): it
+#   costs nothing here and keeps every path alike.
 # - MTU: encapsulation adds 20 (IPIP in IPv4), 28 (GUE in IPv4), 40 (IPIP in
 #   IPv6) or 48 (GUE in IPv6) bytes. Clients keep MTU 1500; LBs, router and
 #   reals use $CORE_MTU (1600), as an operator raises the MTU between LBs
@@ -114,7 +116,7 @@ own_netns() {
 # ---- down ----
 
 # Stops the processes inside one of our namespaces (started by this lab or
-# its users: nginx, socat, xlbd), TERM first, KILL after 3 s.
+# its users: nginx, the UDP echo, xlbd), TERM first, KILL after 3 s.
 stop_ns_procs() {
 	local n=$1 pids i
 	pids=$(ip netns pids "$n" 2>/dev/null || true)
@@ -188,7 +190,7 @@ ensure_xdp_pass() {
 }
 
 start_real_services() {
-	local i=$1 n=r$i dir conf name v addrs4 addrs6 a
+	local i=$1 n=r$i dir conf name
 	name=$n
 	dir=$RUN/$n
 	mkdir -p "$dir/tmp"
@@ -224,23 +226,10 @@ EOF
 	inns "$n" nginx -c "$conf" -e "$dir/nginx-error.log" </dev/null >/dev/null 2>&1 ||
 		die "nginx failed on $n: $(tail -3 "$dir/nginx-error.log" 2>/dev/null)"
 
-	addrs4="$(real4 "$i")"
-	addrs6=
-	for ((v = 1; v <= VIPS; v++)); do addrs4+=" $(vip4 "$v")"; done
-	if [ "$V6" = 1 ]; then
-		addrs6="$(real6 "$i")"
-		for ((v = 1; v <= VIPS; v++)); do addrs6+=" $(vip6 "$v")"; done
-	fi
-	# One UDP echo per address: bound, so that the reply's source is the
-	# address the client sent to (the VIP), as DSR needs.
-	for a in $addrs4; do
-		inns "$n" setsid socat -T 2 "UDP4-RECVFROM:$UDP_PORT,bind=$a,fork" \
-			SYSTEM:"read -r l; echo \"$name \$l\"" </dev/null >>"$dir/socat.log" 2>&1 &
-	done
-	for a in $addrs6; do
-		inns "$n" setsid socat -T 2 "UDP6-RECVFROM:$UDP_PORT,bind=[$a],fork" \
-			SYSTEM:"read -r l; echo \"$name \$l\"" </dev/null >>"$dir/socat.log" 2>&1 &
-	done
+	# UDP echo: one process for every address (VIPs included), replying
+	# from the address each datagram was sent to (DSR); see its lead comment.
+	inns "$n" setsid python3 "$ROOT/scripts/lab-udp-echo.py" "$name" "$UDP_PORT" \
+		$([ "$V6" = 1 ] && echo --v6) </dev/null >>"$dir/udp-echo.log" 2>&1 &
 }
 
 cmd_up() {
@@ -260,7 +249,7 @@ cmd_up() {
 	[[ $REALS =~ ^[0-9]+$ ]] && [ "$REALS" -ge 1 ] && [ "$REALS" -le 16 ] || die "--reals: 1..16"
 	[[ $CLIENTS =~ ^[0-9]+$ ]] && [ "$CLIENTS" -ge 1 ] && [ "$CLIENTS" -le 8 ] || die "--clients: 1..8"
 	[ "$(id -u)" = 0 ] || die "needs root"
-	for t in ip ethtool nginx socat; do command -v $t >/dev/null || die "needs $t (make deps)"; done
+	for t in ip ethtool nginx python3; do command -v $t >/dev/null || die "needs $t (make deps)"; done
 	ensure_xdp_pass
 
 	# Rebuild from scratch: `up` twice gives the same lab.
