@@ -672,7 +672,17 @@ static void test_http(void)
 	/* Removing http targets while transfers are in flight. */
 	ASSERT_OK(xlb_health__remove_target(h, silent), "remove in flight");
 	ASSERT_OK(xlb_health__remove_target(h, ok), "remove");
-	pump(h, 150, NULL, 0);
+	/* The tcp check becomes an http check of /fail: same state, then down. */
+	c = tcfg(XLB_HEALTH_HTTP, AF_INET, port);
+	c.path = "/fail";
+	c.fall = 2;
+	ASSERT_OK(xlb_health__update_target(h, tcp, &c), "update tcp -> http");
+	ASSERT_EQ(status(h, tcp).kind, XLB_HEALTH_HTTP, "kind updated");
+	ASSERT_EQ(status(h, tcp).state, XLB_HEALTH_UP, "state kept");
+	pump(h, 350, NULL, 0);
+	ASSERT_EQ(status(h, tcp).state, XLB_HEALTH_DOWN, "down as an http check");
+	ASSERT_TRUE(last_change(tcp) && !strcmp(last_change(tcp)->reason, "http status 500"),
+		    "reason after update");
 out:
 	child_stop(pid);
 	if (lfd >= 0)
