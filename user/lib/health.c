@@ -642,14 +642,21 @@ __u32 xlb_health__count(const struct xlb_health *h)
 
 /* ---- state machine ---- */
 
-/* Next probe at the next scheduled slot after now (fixed rate). */
-static void schedule_next(struct xlb_health *h, struct xlb_health_target *t, __u64 now)
+/*
+ * Next probe at the next scheduled slot after now (fixed rate, the phase
+ * kept), and at least half an interval after this probe's start, so that a
+ * probe that ran late is not followed by another one right away.
+ */
+static void schedule_next(struct xlb_health *h, struct xlb_health_target *t, __u64 start,
+			  __u64 now)
 {
 	__u64 iv = (__u64)t->cfg.interval_ms * 1000000ULL;
-	__u64 next = t->sched_ns + iv;
+	__u64 next = t->sched_ns + iv, floor = start + iv / 2;
 
-	if (next <= now) {
-		__u64 k = (now - next) / iv + 1;
+	if (floor < now)
+		floor = now;
+	if (next <= floor) {
+		__u64 k = (floor - next) / iv + 1;
 
 		t->st.skipped += k;
 		next += k * iv;
@@ -661,6 +668,8 @@ static void schedule_next(struct xlb_health *h, struct xlb_health_target *t, __u
 
 void hc_probe_local_error(struct xlb_health *h, struct xlb_health_target *t, const char *what)
 {
+	__u64 now;
+
 	t->inflight = false;
 	t->st.local_errors++;
 	hc_set_reason(t->st.last_local_error, "%s", what);
@@ -682,7 +691,8 @@ void hc_probe_local_error(struct xlb_health *h, struct xlb_health_target *t, con
 			xlb_health__kind_str(t->cfg.kind), t->cfg.addr.ss_family == AF_INET6 ? "[" : "",
 			ip, t->cfg.addr.ss_family == AF_INET6 ? "]" : "", port, what);
 	}
-	schedule_next(h, t, hc_now_ns());
+	now = hc_now_ns();
+	schedule_next(h, t, now, now);
 }
 
 void hc_probe_done(struct xlb_health *h, struct xlb_health_target *t, bool ok,
@@ -738,7 +748,7 @@ void hc_probe_done(struct xlb_health *h, struct xlb_health_target *t, bool ok,
 	snprintf(why, sizeof(why), "%s", to == XLB_HEALTH_UP ? "rise" : st->last_reason);
 
 	t->local_err_logged = false;
-	schedule_next(h, t, now);
+	schedule_next(h, t, t->start_ns, now);
 
 	/* Callbacks last: they may remove t (the id check sees that). */
 	if (h->opts.on_probe)

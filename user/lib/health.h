@@ -39,6 +39,13 @@
  *   - One target per (real, check) pair: xlbd keeps the returned id beside
  *     its real and passes its own pointer as `user`.
  *
+ *   - File descriptors: one per probe in flight (plus libcurl's for
+ *     http/https), i.e. up to about targets x timeout / interval, and a
+ *     catch-up pass after a stall may start 1,024 at once. The default soft
+ *     RLIMIT_NOFILE of 1024 is too low past a few thousand targets: raise
+ *     it at startup (setrlimit to the hard limit). Running out is safe (a
+ *     local error, see below), but those targets go unprobed meanwhile.
+ *
  * In today's xlbd (user/xlbd/) that is, roughly:
  *   - xlbd_loop_add_fd(loop, xlb_health__fd(h), EPOLLIN, cb, d) with
  *     cb = xlb_health__dispatch(h);
@@ -84,8 +91,10 @@
  * flight) and one timerfd is armed to the earliest. A probe that is still
  * running when its timeout expires is abandoned and counted as "timeout";
  * timeout_ms is clamped to interval_ms so probes of one target never
- * overlap. If the engine falls behind by more than an interval, missed
- * probes are skipped (counted in status.skipped), not run in a burst.
+ * overlap. If the engine falls behind (a stalled daemon), missed probes
+ * are skipped (counted in status.skipped), not replayed in a burst: each
+ * target runs one late probe, then goes back to its phase, no sooner than
+ * half an interval later.
  *
  * Probe kinds:
  *   - tcp: non-blocking connect; up when the socket turns writable with
