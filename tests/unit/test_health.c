@@ -1035,6 +1035,25 @@ static void test_json_spec(void)
 		ASSERT_TRUE(strstr(err, bad[i].needle) != NULL, bad[i].needle);
 		json_decref(j);
 	}
+	{
+		struct xlb_health_status st = {
+			.kind = XLB_HEALTH_HTTP, .state = XLB_HEALTH_DOWN, .probed = true,
+			.last_reason = "http status 500", .last_change_ns = 1000000000ULL,
+			.last_change_real = 1796078467123000000ULL, .last_latency_us = 412,
+			.failures = 7, .transitions = 1, .probes = 12,
+		};
+		char *txt;
+
+		j = xlb_health_status__to_json(&st, 6021000000ULL);
+		txt = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		ASSERT_STR_EQ(txt, "{\"kind\":\"http\",\"state\":\"down\",\"probed\":true,"
+			      "\"last_ok\":false,\"last_reason\":\"http status 500\","
+			      "\"last_change\":\"2026-11-30T22:41:07.123Z\",\"since_change_ms\":5021,"
+			      "\"latency_us\":412,\"successes\":0,\"failures\":7,\"transitions\":1,"
+			      "\"probes\":12,\"skipped\":0,\"local_errors\":0}", "status JSON");
+		free(txt);
+		json_decref(j);
+	}
 	xlb_health_spec__free(&vip);
 	xlb_health_spec__free(&real);
 	xlb_health_spec__free(&copy);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <netinet/in.h>
 
 #include "health_json.h"
@@ -519,4 +520,45 @@ int xlb_health_spec__resolve(const struct xlb_health_spec *vip, const struct xlb
 		return fail(err, errlen, "health: \"source\" is not of the target address's family");
 	*out = c;
 	return 0;
+}
+
+json_t *xlb_health_status__to_json(const struct xlb_health_status *st, __u64 now_ns)
+{
+	time_t secs = st->last_change_real / 1000000000ULL;
+	json_t *o = json_object();
+	char when[40] = "";
+	struct tm tm;
+	int rc = 0;
+
+	if (!o)
+		return NULL;
+	if (gmtime_r(&secs, &tm)) {
+		size_t n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+
+		snprintf(when + n, sizeof(when) - n, ".%03lluZ",
+			 (unsigned long long)(st->last_change_real / 1000000ULL % 1000));
+	}
+	rc |= json_object_set_new(o, "kind", json_string(xlb_health__kind_str(st->kind)));
+	rc |= json_object_set_new(o, "state", json_string(xlb_health__state_str(st->state)));
+	rc |= json_object_set_new(o, "probed", json_boolean(st->probed));
+	rc |= json_object_set_new(o, "last_ok", json_boolean(st->last_ok));
+	rc |= json_object_set_new(o, "last_reason", json_string(st->last_reason));
+	rc |= json_object_set_new(o, "last_change", json_string(when));
+	rc |= json_object_set_new(o, "since_change_ms",
+				  json_integer(now_ns > st->last_change_ns ?
+					       (now_ns - st->last_change_ns) / 1000000ULL : 0));
+	rc |= json_object_set_new(o, "latency_us", json_integer(st->last_latency_us));
+	rc |= json_object_set_new(o, "successes", json_integer(st->successes));
+	rc |= json_object_set_new(o, "failures", json_integer(st->failures));
+	rc |= json_object_set_new(o, "transitions", json_integer(st->transitions));
+	rc |= json_object_set_new(o, "probes", json_integer(st->probes));
+	rc |= json_object_set_new(o, "skipped", json_integer(st->skipped));
+	rc |= json_object_set_new(o, "local_errors", json_integer(st->local_errors));
+	if (st->last_local_error[0])
+		rc |= json_object_set_new(o, "last_local_error", json_string(st->last_local_error));
+	if (rc) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }

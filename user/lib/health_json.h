@@ -86,4 +86,15 @@ int xlb_health_spec__resolve(const struct xlb_health_spec *vip, const struct xlb
 			     const struct sockaddr_storage *real_addr, __u16 vip_port,
 			     struct xlb_health_target_cfg *out, char *err, size_t errlen);
 
+/*
+ * A target's status for the control API / `xlbctl health -j`:
+ *   {"kind": "http", "state": "down", "probed": true, "last_ok": false,
+ *    "last_reason": "http status 500", "last_change": "2026-11-30T22:41:07.123Z",
+ *    "since_change_ms": 5021, "latency_us": 412, "successes": 0, "failures": 7,
+ *    "transitions": 1, "probes": 12, "skipped": 0, "local_errors": 0}
+ * ("last_local_error" only when there was one). now_ns is CLOCK_MONOTONIC
+ * (for since_change_ms). NULL on ENOMEM.
+ */
+json_t *xlb_health_status__to_json(const struct xlb_health_status *st, __u64 now_ns);
+
 #endif /* XLB_HEALTH_JSON_H */
