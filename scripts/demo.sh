@@ -61,13 +61,12 @@ step "xlbd on lb1 (interface $LAB_LB1_IF)"
 "$LAB" xlbd --lb 1
 
 step "VIP $VIP:80/tcp -> $LAB_R1_4 $LAB_R2_4 $LAB_R3_4"
-(
-	set -x
-	ctl add-vip "$VIP:80/tcp"
-	ctl add-real "$VIP:80/tcp" "$LAB_R1_4"
-	ctl add-real "$VIP:80/tcp" "$LAB_R2_4"
-	ctl add-real "$VIP:80/tcp" "$LAB_R3_4"
-)
+for args in "add-vip $VIP:80/tcp" "add-real $VIP:80/tcp $LAB_R1_4" \
+	"add-real $VIP:80/tcp $LAB_R2_4" "add-real $VIP:80/tcp $LAB_R3_4"; do
+	echo "xlbctl $args"
+	# shellcheck disable=SC2086
+	ctl $args
+done
 ctl list
 
 step "$REQUESTS HTTP requests from c1 to http://$VIP/, one TCP connection each"
@@ -93,14 +92,14 @@ if [ -n "$KEEP" ]; then
 	step "the lab stays up (KEEP=1); try:"
 	cat <<EOF
   scripts/lab.sh status
-  scripts/lab.sh exec c1 curl -s http://$VIP/                    # one request, one real's name
+  scripts/lab.sh exec c1 curl -s http://$VIP/        # one request: one real's name
   scripts/lab.sh exec c1 curl -s -H 'Connection: close' "http://$VIP/?[1-30]" | sort | uniq -c
-  scripts/lab.sh ctl list                                          # xlbctl against lb1's xlbd
-  scripts/lab.sh ctl set-weight $VIP:80/tcp $LAB_R1_4 0            # drain r1
+  scripts/lab.sh ctl list                             # xlbctl against lb1's xlbd
+  scripts/lab.sh ctl set-weight $VIP:80/tcp $LAB_R1_4 0   # drain r1
   scripts/lab.sh ctl stats
-  scripts/lab.sh exec r1 $BIN/xlb-decap status                     # decap counters on r1
+  scripts/lab.sh exec r1 $BIN/xlb-decap status        # decap counters on r1
   tail -f $LAB_RUN/lb1/xlbd.log
-  sudo scripts/lab.sh down                                         # when done
+  scripts/lab.sh down                                 # when done (as root)
 EOF
 fi
 [ "$ok" -gt 0 ] || { echo "demo: no request was answered" >&2; exit 1; }
