@@ -13,11 +13,13 @@ e2e_require_file
 
 need() { e2e_need_bins xlbd xlbctl xlb-decap; }
 
+vip_packets() { ctl -j stats | python3 -c 'import json,sys; print(sum(v["packets"] for v in json.load(sys.stdin)["vips"]))'; }
+
 prog_id() { "$LAB" exec lb1 ip -o link show "$LAB_LB1_IF" | grep -o 'prog/xdp id [0-9]*' | awk '{print $3}'; }
 
 test_sigkill_restart() {
 	need
-	local stream hold spid hpid out held id_before id_after list after
+	local stream hold spid hpid out held id_before id_after list after pk_before pk_after
 	e2e_vip 198.18.10.1:80/tcp -- $(real_addrs 4)
 	stream=$LAB_RUN/stream.json hold=$LAB_RUN/hold.json
 	# Bounded: at most 1000 requests, 8 s; 20 held connections for 8 s.
@@ -30,21 +32,26 @@ test_sigkill_restart() {
 	t_defer "kill $spid $hpid"
 	id_before=$(prog_id)
 	sleep 2
+	pk_before=$(vip_packets)
 	QUIET=1 "$LAB" xlbd-kill KILL
 	t_log "xlbd killed (SIGKILL) at ~2 s; XDP program id $id_before still attached: $(prog_id)"
 	sleep 1
 	e2e_xlbd
 	id_after=$(prog_id)
+	pk_after=$(vip_packets)
 	wait "$spid" || true
 	wait "$hpid" || true
 	out=$(cat "$stream")
 	held=$(cat "$hold")
 	t_log "stream: sent $(jget "$out" 'j["sent"]'), ok $(jget "$out" 'j["ok"]'), failed $(jget "$out" 'j["failed"]') $(jget "$out" 'j["errors"]'), per real $(counts_of "$out")"
-	t_log "held: $(jget "$held" 'j["survived"]') of $(jget "$held" 'j["opened"]') survived, $(jget "$held" 'j["requests"]') requests; program id before $id_before after $id_after"
+	t_log "held: $(jget "$held" 'j["survived"]') of $(jget "$held" 'j["opened"]') survived, $(jget "$held" 'j["requests"]') requests, $(jget "$held" 'sum(c["changed"] for c in j["conns"])') answers from another real; program id before $id_before after $id_after; VIP packets before the kill $pk_before, right after the restart $pk_after"
 	t_ge "$(jget "$out" 'j["sent"]')" 500 "requests sent during the restart"
 	t_eq "$(jget "$out" 'j["failed"]')" 0 "requests failed across the restart"
 	t_eq "$(jget "$held" 'j["broken"]')" 0 "long-lived connections broken"
 	t_eq "$(jget "$held" 'j["opened"]')" 20 "long-lived connections opened"
+	t_eq "$(jget "$held" 'sum(c["changed"] for c in j["conns"])')" 0 "held connections moved to another real"
+	# Adopted, not rebuilt: the counters in the pinned maps carried on.
+	t_ge "$pk_after" "$pk_before" "VIP packet counter after the restart >= before the kill"
 	# Adopted: the new daemon knows the VIP and its reals.
 	list=$(ctl list)
 	t_match "$list" "198.18.10.1" "VIP in the new daemon's list"
