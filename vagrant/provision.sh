@@ -111,18 +111,15 @@ nic_a() { ip -o link show | awk -F': ' '$2 != "lo" {sub(/@.*/, "", $2); print $2
 case $ROLE in
 lb)
 	IF=$(nic_a)
-	cat >/etc/systemd/system/xlbd.service <<EOF
+	# The project's unit (scripts/xlbd.service), the interface set in
+	# /etc/default/xlbd; state in /var/lib/xlb, socket /run/xlb/xlbd.sock.
+	install -m 0644 "$SRC/scripts/xlbd.service" /etc/systemd/system/xlbd.service
+	echo "XLBD_IFACE=$IF" >/etc/default/xlbd
+	mkdir -p /etc/systemd/system/xlbd.service.d
+	cat >/etc/systemd/system/xlbd.service.d/lab.conf <<EOF
 [Unit]
-Description=xlb load balancer daemon (lab VIP $VIP4:80/tcp)
 After=xlb-lab-net.service
 Requires=xlb-lab-net.service
-
-[Service]
-ExecStart=/usr/local/sbin/xlbd --iface $IF --foreground --state-dir /var/lib/xlb --socket /run/xlb/xlbd.sock
-Restart=on-failure
-
-[Install]
-WantedBy=multi-user.target
 EOF
 	systemctl daemon-reload
 	systemctl enable -q --now xlbd.service
