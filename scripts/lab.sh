@@ -252,8 +252,10 @@ cmd_up() {
 	for t in ip ethtool nginx python3; do command -v $t >/dev/null || die "needs $t (make deps)"; done
 	ensure_xdp_pass
 
-	# Rebuild from scratch: `up` twice gives the same lab.
+	# Rebuild from scratch: `up` twice gives the same lab. A failure half-way
+	# removes the half-built lab again.
 	QUIET=1 cmd_down
+	trap 'rc=$?; if [ $rc != 0 ]; then echo "lab: up failed, removing the lab" >&2; QUIET=1 cmd_down; fi' EXIT
 	mkdir -p "$RUN"
 	cat >"$RUN/lab.env" <<EOF
 LBS=$LBS
@@ -353,6 +355,7 @@ EOF
 	done
 
 	prime_neighbours
+	trap - EXIT
 	say "up ($P): $CLIENTS client(s), $LBS LB(s), $REALS real(s)$([ "$ROUTED" = 1 ] && echo " behind the router")$([ "$V6" = 1 ] && echo ", IPv6")"
 	[ -x "$BIN/xlb-decap" ] || say "note: $BIN/xlb-decap is not built: reals cannot decapsulate"
 }
