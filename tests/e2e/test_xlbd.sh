@@ -290,6 +290,27 @@ test_sigkill_adopts() {
 	grep -q "adopted attached xlb_ingress id $pid_before" "$LAB_RUN/lb1/xlbd.log" || t_fail "adoption not logged"
 }
 
+test_pins_without_program() {
+	local id inner out
+	ctl add-vip $V1 --ring-size 251 >/dev/null
+	t_defer "'$LAB' ctl del-vip $V1"
+	ctl add-real $V1 "$LAB_R1_4" >/dev/null
+	id=$(vip_id $V1)
+	inner=$(maps inner "$id")
+	out=$(maps ringsum "$id")
+	# Program gone (detached by hand), maps still pinned: xlbd loads a new
+	# program that reuses the pinned maps, contents untouched.
+	QUIET=1 "$LAB" xlbd-kill KILL
+	ip -n "$LAB_PREFIX-lb1" link set dev "$LAB_LB1_IF" xdp off
+	t_eq "$(prog_id)" 0 "detached by hand"
+	e2e_xlbd --quarantine 2
+	t_ne "$(prog_id)" 0 "attached again"
+	t_eq "$(maps inner "$id")" "$inner" "same ring map (pins reused)"
+	t_eq "$(maps ringsum "$id")" "$out" "same ring"
+	grep -q "reusing 9 pinned maps" "$LAB_RUN/lb1/xlbd.log" || t_fail "reuse not logged"
+	t_eq "$(jget "$(client conns --addr 198.18.10.1 --count 20)" 'j["failed"]')" 0 "serves"
+}
+
 test_tamper_repaired() {
 	local id i1 vk out
 	ctl add-vip $V1 >/dev/null
@@ -423,6 +444,7 @@ t_run bad_input test_bad_input
 t_run non_root_refused test_non_root_refused
 t_run apply_dump_ring_resize test_apply_dump_ring_resize
 t_run sigkill_adopts test_sigkill_adopts
+t_run pins_without_program test_pins_without_program
 t_run tamper_repaired test_tamper_repaired
 t_run next_hop_follows_neighbour test_next_hop_follows_neighbour
 t_run state_file_reconciled_on_start test_state_file_reconciled_on_start
