@@ -266,7 +266,7 @@ EOF
 }
 
 test_sigkill_adopts() {
-	local id pid_before ring_before inner_before out
+	local id pid_before ring_before inner_before out spid stream
 	ctl add-vip $V1 >/dev/null
 	t_defer "'$LAB' ctl del-vip $V1"
 	ctl add-real $V1 "$LAB_R1_4" >/dev/null
@@ -277,10 +277,21 @@ test_sigkill_adopts() {
 	ring_before=$(maps ringsum "$id")
 	inner_before=$(maps inner "$id")
 	out=$(ctl list -j)
+	# A bounded stream of new connections across the kill and the restart.
+	client conns --addr 198.18.10.1 --count 400 --duration 3 --interval 0.005 --deadline 20 \
+		>"$T_DIR/stream.json" &
+	spid=$!
+	t_defer "kill $spid"
+	sleep 0.5
 	QUIET=1 "$LAB" xlbd-kill KILL
 	t_eq "$(prog_id)" "$pid_before" "program stays attached after SIGKILL"
 	t_eq "$(jget "$(client conns --addr 198.18.10.1 --count 30)" 'j["failed"]')" 0 "forwarding without xlbd"
 	e2e_xlbd --quarantine 2
+	wait "$spid" || true
+	stream=$(cat "$T_DIR/stream.json")
+	t_log "stream across SIGKILL + restart: sent $(jget "$stream" 'j["sent"]'), failed $(jget "$stream" 'j["failed"]'), $(counts_of "$stream")"
+	t_ge "$(jget "$stream" 'j["sent"]')" 200 "requests sent across the restart"
+	t_eq "$(jget "$stream" 'j["failed"]')" 0 "requests lost across SIGKILL + restart"
 	t_eq "$(prog_id)" "$pid_before" "same program id after restart"
 	t_eq "$(maps inner "$id")" "$inner_before" "same ring map"
 	t_eq "$(maps ringsum "$id")" "$ring_before" "ring untouched"
@@ -427,12 +438,13 @@ test_shutdown_detach() {
 	local sock=$LAB_RUN/lb1/d.sock pidf=$LAB_RUN/lb1/d.pid pid
 	nsenter --net="/run/netns/$LAB_PREFIX-lb1" -- "$BIN/xlbd" --iface "$LAB_LB1_IF" \
 		--state-dir "$LAB_RUN/lb1/state" --socket "$sock" --pid-file "$pidf" \
-		--detach-on-exit </dev/null >/dev/null 2>&1
+		--xdp-mode generic --detach-on-exit </dev/null >/dev/null 2>&1
 	t_defer "[ -f '$pidf' ] && kill \$(cat '$pidf')"
 	t_ok "daemon answers" "$BIN/xlbctl" --socket "$sock" ping
 	pid=$(cat "$pidf")
 	t_eq "$(cat /proc/"$pid"/comm)" xlbd "pid file names the daemon"
 	t_ne "$(prog_id)" 0 "attached again"
+	t_match "$(ip -n "$LAB_PREFIX-lb1" -d link show "$LAB_LB1_IF")" 'xdpgeneric' "--xdp-mode generic"
 	kill "$pid"
 	t_wait_for 5 bash -c "! kill -0 $pid 2>/dev/null" || t_fail "daemon still runs"
 	[ ! -e "$pidf" ] || t_fail "pid file left behind"
