@@ -904,6 +904,34 @@ out:
 	return ret;
 }
 
+/* ---- health ---- */
+
+int xlbd_set_real_down(struct xlbd *d, const struct xlb_vip_key *vip, const union xlb_addr *addr,
+		       __u8 family, bool down)
+{
+	struct rt_vip *v = xlbd_find_vip(d, vip);
+	struct rt_real *r = v ? find_real(v, addr, family) : NULL;
+	char err[256];
+	int ret;
+
+	if (!r)
+		return -ENOENT;
+	if (r->down == down)
+		return 0;
+	r->down = down;
+	if (!down) {
+		ret = write_real(d, r, 0);
+		if (ret)
+			return ret;
+	}
+	ret = xlbd_reconcile(d, &d->want, false, err, sizeof(err));
+	if (ret) {
+		pr_warn("real marked %s: %s\n", down ? "down" : "up", err);
+		return ret;
+	}
+	return down ? write_real(d, r, XLB_REAL_F_DOWN) : 0;
+}
+
 /* ---- housekeeping ---- */
 
 static void expire_quarantine(struct xlbd *d)

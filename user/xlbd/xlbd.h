@@ -106,6 +106,14 @@ void xlbd_tick(struct xlbd *d);
 /* Neighbour updates from the netlink event socket. */
 void xlbd_neigh_event(void *ctx, __u8 family, const union xlb_addr *addr, int ifindex,
 		      const __u8 mac[6], bool valid);
+/*
+ * For health checks (issue 5): marks one (VIP, real) pair down or up. Down:
+ * its ring slots go to the other reals first, then its xlb_reals entry is
+ * flagged XLB_REAL_F_DOWN (flows to it reselect). Up: the flag is cleared
+ * first, then it gets its slots back. 0, -ENOENT, or -errno of the maps.
+ */
+int xlbd_set_real_down(struct xlbd *d, const struct xlb_vip_key *vip, const union xlb_addr *addr,
+		       __u8 family, bool down);
 struct rt_vip *xlbd_find_vip(struct xlbd *d, const struct xlb_vip_key *key);
 const char *xlbd_real_state_name(const struct rt_real *r, __u32 weight);
 
