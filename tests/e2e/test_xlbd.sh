@@ -227,6 +227,16 @@ test_non_root_refused() {
 	t_eq "$(maps vip $V2)" none "nothing added"
 }
 
+test_second_daemon_refused() {
+	local out rc=0
+	out=$(timeout 10 nsenter --net="/run/netns/$LAB_PREFIX-lb1" -- "$BIN/xlbd" --foreground \
+		--iface "$LAB_LB1_IF" --state-dir "$T_DIR/st2" --socket "$T_DIR/x2.sock" 2>&1) || rc=$?
+	t_ne "$rc" 0 "second xlbd on the same interface exits"
+	t_match "$out" 'another process \(xlbd\?\) manages this interface' "says why"
+	alive || t_fail "first xlbd died"
+	t_ok "first xlbd answers" ctl ping
+}
+
 test_apply_dump_ring_resize() {
 	local out id inner
 	cat >"$T_DIR/state.json" <<EOF
@@ -454,6 +464,7 @@ test_shutdown_detach() {
 t_run verbs_vs_maps test_verbs_vs_maps
 t_run bad_input test_bad_input
 t_run non_root_refused test_non_root_refused
+t_run second_daemon_refused test_second_daemon_refused
 t_run apply_dump_ring_resize test_apply_dump_ring_resize
 t_run sigkill_adopts test_sigkill_adopts
 t_run pins_without_program test_pins_without_program

@@ -9,11 +9,13 @@
  * either, and xlb_dp__open fails with -EOPNOTSUPP.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <sys/file.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -193,6 +195,7 @@ int xlb_dp__open(struct xlb_dp *dp, const char *ifname, enum xdp_attach_mode mod
 	int err, npins;
 
 	memset(dp, 0, sizeof(*dp));
+	dp->lock_fd = -1;
 	for (int i = 0; i < XLB_DP__MAX; i++)
 		dp->fd[i] = -1;
 	snprintf(dp->ifname, sizeof(dp->ifname), "%s", ifname);
@@ -216,9 +219,17 @@ int xlb_dp__open(struct xlb_dp *dp, const char *ifname, enum xdp_attach_mode mod
 		pr_warn("cannot prepare the pin directory for %s: %s\n", ifname, strerror(-err));
 		return err;
 	}
+	/* One owner per interface: two daemons writing the same maps would fight. */
+	dp->lock_fd = open(dp->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dp->lock_fd < 0 || flock(dp->lock_fd, LOCK_EX | LOCK_NB)) {
+		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		pr_warn("%s: %s\n", dp->pin_dir, err == -EBUSY ?
+			"another process (xlbd?) manages this interface" : strerror(-err));
+		goto err_unlock;
+	}
 	err = xlb_xdp_query(dp->ifindex, XLB_PROG_NAME, &dp->xdp);
 	if (err)
-		return err;
+		goto err_unlock;
 	npins = open_pins(dp);
 	if (npins == XLB_DP__MAX && dp->xdp.prog_id && prog_uses_pins(dp, dp->xdp.prog_id)) {
 		dp->adopted = true;
@@ -238,16 +249,29 @@ int xlb_dp__open(struct xlb_dp *dp, const char *ifname, enum xdp_attach_mode mod
 		err = load_and_attach(dp, mode, flow_table_size);
 		if (err) {
 			close_fds(dp);
-			return err;
+			goto err_unlock;
 		}
 	}
 	dp->flow_table_size = map_max_entries(dp->fd[XLB_DP_FLOWS]);
 	return 0;
+err_unlock:
+	if (dp->lock_fd >= 0)
+		close(dp->lock_fd);
+	dp->lock_fd = -1;
+	return err;
+}
+
+static void unlock(struct xlb_dp *dp)
+{
+	if (dp->lock_fd >= 0)
+		close(dp->lock_fd);
+	dp->lock_fd = -1;
 }
 
 void xlb_dp__close(struct xlb_dp *dp)
 {
 	close_fds(dp);
+	unlock(dp);
 }
 
 int xlb_dp__detach(struct xlb_dp *dp)
@@ -258,6 +282,7 @@ int xlb_dp__detach(struct xlb_dp *dp)
 	if (err == -ENOENT)
 		err = 0;
 	close_fds(dp);
+	unlock(dp);
 	if (!err) {
 		err = xlb_pin_dir_remove(dp->pin_dir);
 		if (err)

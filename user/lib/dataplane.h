@@ -48,12 +48,14 @@ struct xlb_dp {
 	bool adopted;			/* program and maps were there already */
 	__u32 flow_table_size;		/* actual max_entries of xlb_flows */
 	int ncpus;			/* possible CPUs (per-CPU value arrays) */
+	int lock_fd;			/* the pin directory, flock()ed: one owner per interface */
 };
 
 /*
  * Adopts or loads and attaches (see above). flow_table_size applies when
  * xlb_flows is created; an existing pinned map keeps its size (logged).
- * 0 or -errno (logged).
+ * The pin directory is locked (flock) for as long as dp is open: -EBUSY
+ * when another process (another xlbd) holds it. 0 or -errno (logged).
  */
 int xlb_dp__open(struct xlb_dp *dp, const char *ifname, enum xdp_attach_mode mode,
 		 __u32 flow_table_size);

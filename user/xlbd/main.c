@@ -229,6 +229,7 @@ int main(int argc, char **argv)
 	d->listen_fd = -1;
 	d->quarantine_ms = XLBD_QUARANTINE_MS;
 	d->nh.fd = d->nh.ev_fd = -1;
+	d->dp.lock_fd = -1;
 	for (int i = 0; i < XLB_DP__MAX; i++)
 		d->dp.fd[i] = -1;
 	xlb_log_set_ident("xlbd");
