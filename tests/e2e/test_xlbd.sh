@@ -343,6 +343,12 @@ test_tamper_repaired() {
 	out=$(maps ringsum "$id")
 	# xlb_vips key of V1: address, port 80 (network order), TCP, IPv4.
 	vk="198 18 10 1 0 0 0 0 0 0 0 0 0 0 0 0 0 80 6 4"
+	# 0. A ring slot changed behind xlbd's back: read back and repaired, one ring a second.
+	bpftool map update id "$(maps inner "$id")" key 7 0 0 0 value 0 0 0 0
+	t_wait_for 4 bash -c "[ \"\$(python3 '$MAPS' '$PIN' ringsum $id)\" = '$out' ]" ||
+		t_fail "ring not repaired by the periodic read-back"
+	grep -q "ring slots differed from the desired state: repaired" "$LAB_RUN/lb1/xlbd.log" ||
+		t_fail "repair not logged"
 	# 1. While running: wrong hash mode, a ring slot zeroed, the address count gone.
 	bpftool map update pinned "$PIN/xlb_vips" key $vk value $id 0 0 0 1 0 1 0 0 0 2 0
 	bpftool map update id "$(maps inner "$id")" key 5 0 0 0 value 0 0 0 0

@@ -146,7 +146,7 @@ int xlbd_apply(struct xlbd *d, struct xlb_state *next, char *err, size_t errlen)
 			"(xlbctl shutdown --detach, then start xlbd); now %u\n",
 			next->settings.flow_table_size, d->dp.flow_table_size);
 	t1 = xlb_now_us();
-	ret = xlbd_reconcile(d, next, false, err, errlen);
+	ret = xlbd_reconcile(d, next, 0, err, errlen);
 	if (ret)
 		return ret;
 	t2 = xlb_now_us();

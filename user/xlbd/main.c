@@ -83,8 +83,8 @@ static void reload(struct xlbd *d)
 				pr_info("SIGHUP: applied %s\n", d->config_path);
 		}
 	}
-	/* Also re-read and repair every map entry. */
-	if (xlbd_reconcile(d, &d->want, true, err, sizeof(err)))
+	/* Also re-read and repair every map entry and ring. */
+	if (xlbd_reconcile(d, &d->want, XLBD_RC_FULL, err, sizeof(err)))
 		pr_warn("SIGHUP: repair pass: %s\n", err);
 }
 
@@ -126,7 +126,8 @@ static void on_verify(void *ctx)
 	struct xlbd *d = ctx;
 	char err[512];
 
-	if (xlbd_reconcile(d, &d->want, true, err, sizeof(err)))
+	/* Entries only: rings are read back one per tick (xlbd_tick). */
+	if (xlbd_reconcile(d, &d->want, XLBD_RC_ENTRIES, err, sizeof(err)))
 		pr_warn("repair pass: %s\n", err);
 }
 
@@ -336,7 +337,7 @@ int main(int argc, char **argv)
 		pr_warn("desired state cannot be applied: %s\n", errbuf);
 		goto out;
 	}
-	err = xlbd_reconcile(d, &d->want, true, errbuf, sizeof(errbuf));
+	err = xlbd_reconcile(d, &d->want, XLBD_RC_FULL, errbuf, sizeof(errbuf));
 	if (err) {
 		pr_warn("reconcile: %s\n", errbuf);
 		goto out;

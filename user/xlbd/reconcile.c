@@ -209,6 +209,72 @@ static void vip_key_addr(const struct xlb_vip_key *k, struct xlb_vip_key *out)
 }
 
 /*
+ * Lookups within one pass over every real are memoized by address: many
+ * (VIP, real) pairs share a real, and each lookup is two netlink round trips.
+ */
+struct nh_memo {
+	union xlb_addr addr;
+	__u8 family;
+	bool used;
+	int err;
+	struct xlb_nh_res res;
+};
+
+static struct nh_memo *memo;
+static size_t memo_cap;			/* power of two; 0 = memo off */
+
+static void memo_begin(struct xlbd *d)
+{
+	size_t n = 0, cap = 64;
+
+	for (size_t i = 0; i < d->nvips; i++)
+		n += d->vips[i].nreals;
+	while (cap < 2 * n)
+		cap *= 2;
+	free(memo);
+	memo = calloc(cap, sizeof(*memo));
+	memo_cap = memo ? cap : 0;
+}
+
+static void memo_end(void)
+{
+	free(memo);
+	memo = NULL;
+	memo_cap = 0;
+}
+
+static int lookup_nh(struct xlbd *d, __u8 family, const union xlb_addr *addr,
+		     struct xlb_nh_res *res)
+{
+	struct nh_memo *m = NULL;
+	__u32 h = 2166136261u;
+
+	if (memo_cap) {
+		for (size_t i = 0; i < sizeof(*addr); i++)
+			h = (h ^ addr->bytes[i]) * 16777619u;
+		for (size_t i = h & (memo_cap - 1);; i = (i + 1) & (memo_cap - 1)) {
+			m = &memo[i];
+			if (!m->used)
+				break;
+			if (m->family == family && !memcmp(&m->addr, addr, sizeof(*addr))) {
+				*res = m->res;
+				return m->err;
+			}
+		}
+	}
+	int err = xlb_nh__lookup(&d->nh, family, addr, res);
+
+	if (m) {
+		m->used = true;
+		m->addr = *addr;
+		m->family = family;
+		m->err = err;
+		m->res = *res;
+	}
+	return err;
+}
+
+/*
  * Route + neighbour lookup for r. Returns true when r->mac changed (the
  * caller rewrites xlb_reals). Unresolved next hops get a resolution nudge
  * at most once a second.
@@ -220,7 +286,7 @@ static bool resolve(struct xlbd *d, struct rt_real *r, bool trigger)
 	long long now = xlb_now_ms();
 	int err;
 
-	err = xlb_nh__lookup(&d->nh, r->family, &r->addr, &res);
+	err = lookup_nh(d, r->family, &r->addr, &res);
 	if (err) {
 		if (now >= r->next_try_ms)
 			pr_warn("real %s: no usable route: %s\n",
@@ -738,9 +804,10 @@ static int sync_reals(struct xlbd *d, struct rt_vip *v, const struct xlb_vip_cfg
 	return 0;
 }
 
-int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, bool full, char *err,
+int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int flags, char *err,
 		   size_t errlen)
 {
+	bool full = flags & XLBD_RC_ENTRIES, rings = flags & XLBD_RC_RINGS;
 	struct xlb_settings eff;
 	struct xlb_config cfg, cur;
 	struct xlb_vip_key *gone = NULL;
@@ -750,15 +817,19 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, bool full, char
 	bool seed_changed;
 	int ret = 0;
 
+	if (full)
+		memo_begin(d);
 	/* Global settings. */
 	xlbd_effective_settings(d, &want->settings, &eff);
 	config_of(&eff, &cfg);
 	if (full || !d->cfg_known || memcmp(&cfg, &d->applied_cfg, sizeof(cfg))) {
 		if (bpf_map_lookup_elem(d->dp.fd[XLB_DP_CONFIG], &zero, &cur) ||
 		    memcmp(&cur, &cfg, sizeof(cfg))) {
-			if (bpf_map_update_elem(d->dp.fd[XLB_DP_CONFIG], &zero, &cfg, BPF_ANY))
-				return fail(err, errlen, -errno, "cannot write xlb_config: %s",
-					    strerror(errno));
+			if (bpf_map_update_elem(d->dp.fd[XLB_DP_CONFIG], &zero, &cfg, BPF_ANY)) {
+				ret = fail(err, errlen, -errno, "cannot write xlb_config: %s",
+					   strerror(errno));
+				goto out;
+			}
 		}
 		d->applied_cfg = cfg;
 		d->cfg_known = true;
@@ -768,8 +839,10 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, bool full, char
 
 	/* A. VIPs to remove: out of xlb_vips first, so no new packet reaches them. */
 	gone = calloc(d->nvips + 1, sizeof(*gone));
-	if (!gone)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+	if (!gone) {
+		ret = fail(err, errlen, -ENOMEM, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < d->nvips; i++) {
 		if (xlb_state__find_vip(want, &d->vips[i].key))
 			continue;
@@ -781,7 +854,7 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, bool full, char
 	for (size_t i = 0; i < want->nvips; i++) {
 		const struct xlb_vip_cfg *wv = &want->vips[i];
 		struct rt_vip *v = xlbd_find_vip(d, &wv->key);
-		bool is_new = !v, vip_changed;
+		bool is_new = !v, vip_changed, was_dirty;
 		size_t changed = 0;
 
 		xlb_vip_str(&wv->key, vs);
@@ -812,7 +885,8 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, bool full, char
 			     strerror(-ret));
 			goto out;
 		}
-		if (v->dirty || full || seed_changed || v->ring_size != wv->ring_size) {
+		was_dirty = v->dirty || seed_changed || v->ring_size != wv->ring_size;
+		if (was_dirty || rings || v->verify_ring) {
 			free(table);
 			table = malloc(wv->ring_size * sizeof(*table));
 			if (!table) {
@@ -821,15 +895,20 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, bool full, char
 			}
 			ret = build_table(d, v, wv->ring_size, eff.hash_seed, table);
 			if (!ret)
-				ret = sync_ring(d, v, wv->ring_size, table, !is_new, full, &changed);
+				ret = sync_ring(d, v, wv->ring_size, table, !is_new,
+						rings || v->verify_ring, &changed);
 			if (ret) {
 				fail(err, errlen, ret, "VIP %s: cannot write its ring: %s", vs,
 				     strerror(-ret));
 				goto out;
 			}
-			if (changed)
+			if (changed && !was_dirty)
+				pr_info("VIP %s: %zu ring slots differed from the desired state: "
+					"repaired\n", vs, changed);
+			else if (changed)
 				pr_debug("VIP %s: %zu ring slots rewritten\n", vs, changed);
 			v->dirty = false;
+			v->verify_ring = false;
 		}
 		/* Reals gone from the VIP: their slots are rewritten, now flag and park them. */
 		for (size_t j = 0; j < v->nreals;) {
@@ -899,6 +978,8 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, bool full, char
 	if (full)
 		sweep_vips(d);
 out:
+	if (full)
+		memo_end();
 	free(table);
 	free(gone);
 	return ret;
@@ -924,7 +1005,7 @@ int xlbd_set_real_down(struct xlbd *d, const struct xlb_vip_key *vip, const unio
 		if (ret)
 			return ret;
 	}
-	ret = xlbd_reconcile(d, &d->want, false, err, sizeof(err));
+	ret = xlbd_reconcile(d, &d->want, 0, err, sizeof(err));
 	if (ret) {
 		pr_warn("real marked %s: %s\n", down ? "down" : "up", err);
 		return ret;
@@ -978,8 +1059,10 @@ void xlbd_tick(struct xlbd *d)
 	char err[256];
 
 	expire_quarantine(d);
-	if (routes)
+	if (routes) {
 		d->last_route_check_ms = now;
+		memo_begin(d);
+	}
 	for (size_t i = 0; i < d->nvips; i++) {
 		struct rt_vip *v = &d->vips[i];
 
@@ -994,7 +1077,14 @@ void xlbd_tick(struct xlbd *d)
 			}
 		}
 	}
-	if (changed && xlbd_reconcile(d, &d->want, false, err, sizeof(err)))
+	if (routes)
+		memo_end();
+	/* One ring a tick is read back and repaired: drift is found without a stall. */
+	if (d->nvips) {
+		d->vips[d->verify_cursor++ % d->nvips].verify_ring = true;
+		changed = true;
+	}
+	if (changed && xlbd_reconcile(d, &d->want, 0, err, sizeof(err)))
 		pr_warn("reconcile after next-hop changes: %s\n", err);
 }
 
@@ -1030,6 +1120,6 @@ void xlbd_neigh_event(void *ctx, __u8 family, const union xlb_addr *addr, int if
 			changed = true;
 		}
 	}
-	if (changed && xlbd_reconcile(d, &d->want, false, err, sizeof(err)))
+	if (changed && xlbd_reconcile(d, &d->want, 0, err, sizeof(err)))
 		pr_warn("reconcile after a neighbour update: %s\n", err);
 }

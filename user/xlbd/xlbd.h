@@ -46,6 +46,7 @@ struct rt_vip {
 	struct rt_real *reals;
 	size_t nreals;
 	bool dirty;			/* ring must be recomputed */
+	bool verify_ring;		/* next reconcile reads its ring back (round robin) */
 	__u32 *ring;			/* copy of the ring as last written (NULL: read the map) */
 	__u32 ring_cached;		/* slots in ring */
 };
@@ -85,7 +86,13 @@ struct xlbd {
 	struct xlb_config applied_cfg;
 	bool cfg_known;
 	long long last_route_check_ms;
+	size_t verify_cursor;			/* next VIP whose ring the tick reads back */
 };
+
+/* xlbd_reconcile() flags: what to re-read from the maps and repair. */
+#define XLBD_RC_ENTRIES (1U << 0)	/* xlb_vips, xlb_vip_addrs, xlb_reals, xlb_config; next hops */
+#define XLBD_RC_RINGS (1U << 1)		/* every ring, slot by slot */
+#define XLBD_RC_FULL (XLBD_RC_ENTRIES | XLBD_RC_RINGS)
 
 /* reconcile.c */
 /* Effective settings: the desired ones with interface defaults filled in. */
@@ -96,10 +103,11 @@ int xlbd_validate(struct xlbd *d, const struct xlb_state *want, char *err, size_
 /* Builds the runtime model from the maps (after xlb_dp__open). 0 or -errno. */
 int xlbd_adopt(struct xlbd *d);
 /*
- * Makes the maps match want (d->want is not changed here). full = re-read
- * and repair every map entry, not only what changed. 0 or -errno + err.
+ * Makes the maps match want (d->want is not changed here). flags (XLBD_RC_*)
+ * add re-reading and repairing map contents beyond what changed. 0 or
+ * -errno + err.
  */
-int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, bool full, char *err,
+int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int flags, char *err,
 		   size_t errlen);
 /* Housekeeping: quarantine expiry, next-hop retries, route changes. */
 void xlbd_tick(struct xlbd *d);
