@@ -190,7 +190,8 @@ ensure_xdp_pass() {
 }
 
 start_real_services() {
-	local i=$1 n=r$i dir conf name
+	local i=$1 n dir conf name
+	n=r$i
 	name=$n
 	dir=$RUN/$n
 	mkdir -p "$dir/tmp"
@@ -228,12 +229,14 @@ EOF
 
 	# UDP echo: one process for every address (VIPs included), replying
 	# from the address each datagram was sent to (DSR); see its lead comment.
-	inns "$n" setsid python3 "$ROOT/scripts/lab-udp-echo.py" "$name" "$UDP_PORT" \
-		$([ "$V6" = 1 ] && echo --v6) </dev/null >>"$dir/udp-echo.log" 2>&1 &
+	local v6=()
+	[ "$V6" = 1 ] && v6=(--v6)
+	inns "$n" setsid python3 "$ROOT/scripts/lab-udp-echo.py" "$name" "$UDP_PORT" "${v6[@]}" \
+		</dev/null >>"$dir/udp-echo.log" 2>&1 &
 }
 
 cmd_up() {
-	local i v n gw4 gw6 nh4 nh6
+	local i v n nh4 nh6
 	LBS=1 REALS=3 CLIENTS=1 V6=0 ROUTED=0
 	while [ $# -gt 0 ]; do
 		case $1 in

@@ -26,7 +26,7 @@ esac
 
 apt-get update -qq
 case $ROLE in
-lb|r*)
+lb|r[0-9]*)
 	# Build and install xlb from the tree (scripts/deps.sh installs what
 	# the build and the services need: clang, libbpf, nginx, ...).
 	"$SRC/scripts/deps.sh"
@@ -73,7 +73,7 @@ router)
 	add 198.19.2.254/24 dev "\$B"; add 2001:db8:19::fe/64 dev "\$B" nodad
 	sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	;;
-r*)
+r[0-9]*)
 	n=${ROLE#r}
 	ip link set "\$A" mtu 1600 up
 	add 198.19.2.\$n/24 dev "\$A"; add 2001:db8:19::\$n/64 dev "\$A" nodad
@@ -123,7 +123,7 @@ Requires=xlb-lab-net.service
 EOF
 	systemctl daemon-reload
 	systemctl enable -q --now xlbd.service
-	for i in $(seq 50); do [ -S /run/xlb/xlbd.sock ] && break; sleep 0.2; done
+	for _ in $(seq 50); do [ -S /run/xlb/xlbd.sock ] && break; sleep 0.2; done
 	# Warm the neighbour table for the router (next hop to every real).
 	timeout 1 bash -c 'echo probe >/dev/udp/198.18.3.1/9' || true
 	# The state persists in /var/lib/xlb: on re-provisioning the VIP and
@@ -134,7 +134,7 @@ EOF
 	done
 	xlbctl --socket /run/xlb/xlbd.sock list
 	;;
-r*)
+r[0-9]*)
 	IF=$(nic_a)
 	cat >/etc/systemd/system/xlb-decap.service <<EOF
 [Unit]

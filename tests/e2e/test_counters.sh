@@ -14,6 +14,7 @@
 #   VIP's.
 # - Drops: datagrams to an unconfigured port of a VIP address count in
 #   drop_no_vip_port, one each.
+# shellcheck disable=SC2046 # $(real_addrs ...) is split into addresses on purpose
 set -euo pipefail
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_require_file
@@ -34,7 +35,7 @@ tx_of_client() { # packets|bytes
 
 # udp_counters VIP-ADDR VIP ENCAP HEADER-BYTES FAMILY
 udp_counters() {
-	local addr=$1 vip=$2 encap=$3 hdr=$4 fam=$5 n=400 b a out d i real
+	local addr=$1 vip=$2 encap=$3 hdr=$4 fam=$5 n=400 b a out i real
 	e2e_vip "$vip" --encap "$encap" -- $(real_addrs "$fam")
 	b=$(stats)
 	out=$(client udp --addr "$addr" --port "$LAB_UDP_PORT" --count $n)

@@ -44,12 +44,12 @@ test_prefixes_apart() {
 	QUIET=1 "$LAB" down
 }
 
+# shellcheck disable=SC2154 # a4/a6 are set through eval
 test_onlink_services() {
 	local out
 	e2e_lab_up --v6
 	for r in 1 2 3; do
-		eval "a4=\$LAB_R${r}_4 a6=\$LAB_R${r}_6"
-		# shellcheck disable=SC2154
+		eval "a4=\$LAB_R${r}_4; a6=\$LAB_R${r}_6"
 		out=$(client conns --addr "$a4" --count 50)
 		t_eq "$(jget "$out" 'j["counts"].get("r'$r'", 0)')" 50 "HTTP v4 to r$r"
 		out=$(client conns --addr "$a6" --count 50)

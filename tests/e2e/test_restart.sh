@@ -7,6 +7,7 @@
 # xlbd is started a second later. Not one request may fail; the new xlbd
 # must adopt the attached program and the pinned maps (same VIP, same reals,
 # counters continue) and accept changes again.
+# shellcheck disable=SC2046 # $(real_addrs ...) is split into addresses on purpose
 set -euo pipefail
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_require_file

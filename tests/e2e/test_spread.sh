@@ -19,6 +19,7 @@
 # expected counts by less than 10 of 1000, which moves chi-square by less
 # than ~0.3 at n = 3000, so it is negligible against the threshold. A broken
 # spread is caught: 40/30/30 instead of 1/3 each gives chi-square = 60.
+# shellcheck disable=SC2046 # $(real_addrs ...) is split into addresses on purpose
 set -euo pipefail
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_require_file

@@ -10,6 +10,7 @@
 #   whose real stays in the VIP may break or move;
 # - drain (set-weight 0): no new connection reaches the drained real, and
 #   its open connections keep being served.
+# shellcheck disable=SC2046 # $(real_addrs ...) is split into addresses on purpose
 set -euo pipefail
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_require_file
@@ -73,7 +74,7 @@ test_sticky() {
 
 test_drain() {
 	need
-	local out new before_ok
+	local out new
 	e2e_vip 198.18.10.2:80/tcp -- $(real_addrs 4 3)
 	hold_start 198.18.10.2 60
 	sleep 0.5

@@ -10,6 +10,7 @@
 # real that served it and comes straight from that real (DSR). Checked:
 # every request answered, every real used, and the reals' decap counters
 # of the expected encapsulation grew.
+# shellcheck disable=SC2046 # $(real_addrs ...) is split into addresses on purpose
 set -euo pipefail
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_require_file
