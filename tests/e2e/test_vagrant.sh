@@ -8,6 +8,11 @@
 set -euo pipefail
 . "$(dirname "$0")/../lib/testlib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# No version check over the network (Debian's vagrant lacks the checkpoint
+# library anyway), and no state in the user's home.
+export VAGRANT_CHECKPOINT_DISABLE=1
+export VAGRANT_HOME=${TMPDIR:-/tmp}/xlb-vagrant-home.$$
+t_on_exit "rm -rf '$VAGRANT_HOME'"
 
 test_validate() {
 	t_need vagrant
