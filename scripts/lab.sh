@@ -508,7 +508,7 @@ cmd_ctl() {
 }
 
 usage() {
-	sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,/^# Every name/p' "$0" | sed '$d; s/^# \{0,1\}//'
 	exit "${1:-2}"
 }
 
