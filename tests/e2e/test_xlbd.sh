@@ -353,7 +353,6 @@ test_tamper_repaired() {
 	bpftool map update pinned "$PIN/xlb_vips" key $vk value $id 0 0 0 1 0 1 0 0 0 2 0
 	bpftool map update id "$(maps inner "$id")" key 5 0 0 0 value 0 0 0 0
 	bpftool map delete pinned "$PIN/xlb_vip_addrs" key 198 18 10 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 4
-	t_ne "$(maps ringsum "$id")" "$out" "ring tampered"
 	kill -HUP "$(cat "$LAB_RUN/lb1/xlbd.pid")"
 	t_wait_for 5 bash -c "[ \"\$(python3 '$MAPS' '$PIN' ringsum $id)\" = '$out' ]" || t_fail "ring not repaired"
 	t_eq "$(maps vip $V1)" "$id 65537 0 0" "xlb_vips entry repaired"

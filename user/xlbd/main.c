@@ -337,7 +337,8 @@ int main(int argc, char **argv)
 		pr_warn("desired state cannot be applied: %s\n", errbuf);
 		goto out;
 	}
-	err = xlbd_reconcile(d, &d->want, XLBD_RC_FULL, errbuf, sizeof(errbuf));
+	/* Rings were just read by the adoption: entries are what remains to check. */
+	err = xlbd_reconcile(d, &d->want, XLBD_RC_ENTRIES, errbuf, sizeof(errbuf));
 	if (err) {
 		pr_warn("reconcile: %s\n", errbuf);
 		goto out;

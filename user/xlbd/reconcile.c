@@ -368,6 +368,8 @@ int xlbd_validate(struct xlbd *d, const struct xlb_state *want, char *err, size_
 	return 0;
 }
 
+static void cache_ring(struct rt_vip *v, __u32 size, const __u32 *table);
+
 /* ---- adoption ---- */
 
 int xlbd_adopt(struct xlbd *d)
@@ -433,6 +435,8 @@ int xlbd_adopt(struct xlbd *d)
 			continue;
 		}
 		close(fd);
+		/* What the ring holds now: the first reconcile diffs against it. */
+		cache_ring(v, size, table);
 		for (__u32 s = 0; s < size; s++) {
 			__u32 idx = table[s];
 			struct rt_real *nr;
@@ -575,6 +579,62 @@ static void cache_ring(struct rt_vip *v, __u32 size, const __u32 *table)
 		memcpy(v->ring, table, size * sizeof(*table));
 }
 
+/* Rings of new VIPs waiting to be put into xlb_rings in one batch. */
+static struct pending_ring {
+	__u32 id;
+	int fd;
+} *pend;
+static size_t npend, pend_cap;
+
+/* 0, or -ENOMEM (the caller then inserts the ring itself). */
+static int pending_add(__u32 id, int fd)
+{
+	if (npend == pend_cap) {
+		size_t ncap = pend_cap ? 2 * pend_cap : 64;
+		struct pending_ring *np = realloc(pend, ncap * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		pend = np;
+		pend_cap = ncap;
+	}
+	pend[npend].id = id;
+	pend[npend++].fd = fd;
+	return 0;
+}
+
+/* Puts the pending rings into xlb_rings (one batch, else one by one) and closes them. */
+static int flush_pending(struct xlbd *d)
+{
+	int rfd = d->dp.fd[XLB_DP_RINGS], err = 0;
+	__u32 *ids = NULL, count = npend;
+	int *fds = NULL;
+
+	if (!npend)
+		return 0;
+	ids = malloc(npend * sizeof(*ids));
+	fds = malloc(npend * sizeof(*fds));
+	if (ids && fds) {
+		for (size_t i = 0; i < npend; i++) {
+			ids[i] = pend[i].id;
+			fds[i] = pend[i].fd;
+		}
+		err = bpf_map_update_batch(rfd, ids, fds, &count, NULL);
+	}
+	if (!ids || !fds || err || count != npend) {
+		err = 0;
+		for (size_t i = 0; i < npend; i++)
+			if (bpf_map_update_elem(rfd, &pend[i].id, &pend[i].fd, BPF_ANY))
+				err = -errno;
+	}
+	for (size_t i = 0; i < npend; i++)
+		close(pend[i].fd);
+	npend = 0;
+	free(ids);
+	free(fds);
+	return err;
+}
+
 static int sync_ring(struct xlbd *d, struct rt_vip *v, __u32 size, const __u32 *table,
 		     bool in_vips, bool full, size_t *changed)
 {
@@ -616,6 +676,16 @@ static int sync_ring(struct xlbd *d, struct rt_vip *v, __u32 size, const __u32 *
 		goto out;
 	}
 	*changed = size;
+	if (!in_vips && fd < 0 && !pending_add(v->id, nfd)) {
+		/*
+		 * A new VIP: its ring goes into xlb_rings with the other new ones
+		 * in one batch (flush_pending): every update of a map-in-map waits
+		 * for an RCU grace period, a batch waits once.
+		 */
+		v->ring_size = size;
+		cache_ring(v, size, table);
+		goto out;
+	}
 	if (in_vips && fd >= 0 && size < cur_size) {
 		/* Shrinking: slots computed with the new size exist in the old ring. */
 		v->ring_size = size;
@@ -944,6 +1014,13 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 		}
 	}
 
+	/* The rings of new VIPs, in one batch, before anything points to them. */
+	ret = flush_pending(d);
+	if (ret) {
+		fail(err, errlen, ret, "cannot put new rings into xlb_rings: %s", strerror(-ret));
+		goto out;
+	}
+
 	/* C. Address refcounts, before new VIPs appear and after removed ones went. */
 	ret = sync_addrs(d, want, gone, ngone, full);
 	if (ret) {
@@ -966,7 +1043,20 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 		}
 	}
 
-	/* E. Removed VIPs: ring and reals last. */
+	/* E. Removed VIPs: ring and reals last (rings in one batch: one grace period). */
+	if (ngone) {
+		__u32 *ids = calloc(ngone, sizeof(*ids)), count = 0;
+
+		for (size_t g = 0; ids && g < ngone; g++) {
+			struct rt_vip *v = xlbd_find_vip(d, &gone[g]);
+
+			if (v)
+				ids[count++] = v->id;
+		}
+		if (ids && count)
+			bpf_map_delete_batch(d->dp.fd[XLB_DP_RINGS], ids, &count, NULL);
+		free(ids);
+	}
 	for (size_t g = 0; g < ngone; g++) {
 		for (size_t i = 0; i < d->nvips; i++) {
 			if (!memcmp(&d->vips[i].key, &gone[g], sizeof(gone[g]))) {
@@ -978,6 +1068,10 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 	if (full)
 		sweep_vips(d);
 out:
+	if (npend) {
+		/* Failed before the flush: put them in anyway, the model has them. */
+		flush_pending(d);
+	}
 	if (full)
 		memo_end();
 	free(table);
