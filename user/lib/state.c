@@ -172,7 +172,9 @@ static int key_cmp(const struct xlb_vip_key *x, const struct xlb_vip_key *y)
 
 static int vip_cmp(const void *a, const void *b)
 {
-	return key_cmp(&((const struct xlb_vip_cfg *)a)->key, &((const struct xlb_vip_cfg *)b)->key);
+	const struct xlb_vip_cfg *x = a, *y = b;
+
+	return key_cmp(&x->key, &y->key);
 }
 
 static bool settings_equal(const struct xlb_settings *a, const struct xlb_settings *b)
@@ -195,7 +197,8 @@ bool xlb_state__equal(const struct xlb_state *a, const struct xlb_state *b)
 		    x->hash_mode != y->hash_mode || x->encap != y->encap || x->nreals != y->nreals)
 			return false;
 		for (size_t j = 0; j < x->nreals; j++)
-			if (real_cmp(&x->reals[j], &y->reals[j]) || x->reals[j].weight != y->reals[j].weight)
+			if (real_cmp(&x->reals[j], &y->reals[j]) ||
+			    x->reals[j].weight != y->reals[j].weight)
 				return false;
 	}
 	return true;
@@ -727,7 +730,8 @@ static struct xlb_vip_cfg *need_vip(const struct xlb_state *st, const struct xlb
 	return v;
 }
 
-int xlb_state__del_vip(struct xlb_state *st, const struct xlb_vip_key *key, char *err, size_t errlen)
+int xlb_state__del_vip(struct xlb_state *st, const struct xlb_vip_key *key, char *err,
+		       size_t errlen)
 {
 	struct xlb_vip_cfg *v = need_vip(st, key, err, errlen);
 	size_t i;

@@ -93,7 +93,8 @@ struct xlb_real_cfg *xlb_vip_cfg__find_real(const struct xlb_vip_cfg *v, const u
  * -EINVAL bad value, -ENOSPC too many VIPs/reals.
  */
 int xlb_state__add_vip(struct xlb_state *st, const struct xlb_vip_cfg *v, char *err, size_t errlen);
-int xlb_state__del_vip(struct xlb_state *st, const struct xlb_vip_key *key, char *err, size_t errlen);
+int xlb_state__del_vip(struct xlb_state *st, const struct xlb_vip_key *key, char *err,
+		       size_t errlen);
 int xlb_state__add_real(struct xlb_state *st, const struct xlb_vip_key *key,
 			const struct xlb_real_cfg *r, char *err, size_t errlen);
 int xlb_state__del_real(struct xlb_state *st, const struct xlb_vip_key *key,
