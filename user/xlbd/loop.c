@@ -22,7 +22,24 @@ struct xlbd_loop {
 	int epfd;
 	bool stop;
 	struct xlbd_watch *dead;	/* freed between dispatch rounds */
+	struct {
+		int (*timeout_ms)(void *ctx);
+		void (*after)(void *ctx);
+		void *ctx;
+	} hooks[XLBD_LOOP_HOOKS];
+	int nhooks;
 };
+
+int xlbd_loop_add_hook(struct xlbd_loop *l, int (*timeout_ms)(void *ctx),
+		       void (*after)(void *ctx), void *ctx)
+{
+	if (l->nhooks == XLBD_LOOP_HOOKS)
+		return -ENOSPC;
+	l->hooks[l->nhooks].timeout_ms = timeout_ms;
+	l->hooks[l->nhooks].after = after;
+	l->hooks[l->nhooks++].ctx = ctx;
+	return 0;
+}
 
 struct xlbd_loop *xlbd_loop_new(void)
 {
@@ -137,8 +154,15 @@ int xlbd_loop_run(struct xlbd_loop *l)
 
 	l->stop = false;
 	while (!l->stop) {
-		int n = epoll_wait(l->epfd, evs, 32, -1);
+		int n, timeout = -1;
 
+		for (int h = 0; h < l->nhooks; h++) {
+			int t = l->hooks[h].timeout_ms ? l->hooks[h].timeout_ms(l->hooks[h].ctx) : -1;
+
+			if (t >= 0 && (timeout < 0 || t < timeout))
+				timeout = t;
+		}
+		n = epoll_wait(l->epfd, evs, 32, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -160,6 +184,9 @@ int xlbd_loop_run(struct xlbd_loop *l)
 				w->fd_fn(w->ctx, w->fd, evs[i].events);
 			}
 		}
+		for (int h = 0; h < l->nhooks && !l->stop; h++)
+			if (l->hooks[h].after)
+				l->hooks[h].after(l->hooks[h].ctx);
 		reap(l);
 	}
 	return 0;

@@ -32,6 +32,16 @@ void xlbd_loop_del(struct xlbd_loop *l, struct xlbd_watch *w);
 struct xlbd_watch *xlbd_loop_add_timer(struct xlbd_loop *l, unsigned int interval_ms,
 				       bool repeat, xlbd_timer_fn fn, void *ctx);
 
+/*
+ * For libraries that keep their own timeouts (libmicrohttpd for /metrics):
+ * before each epoll_wait, timeout_ms(ctx) may cap the wait (return -1 for
+ * no cap); after every wait, a timeout included, after(ctx) runs. Either
+ * may be NULL. At most XLBD_LOOP_HOOKS hooks. 0 or -ENOSPC.
+ */
+#define XLBD_LOOP_HOOKS 8
+int xlbd_loop_add_hook(struct xlbd_loop *l, int (*timeout_ms)(void *ctx),
+		       void (*after)(void *ctx), void *ctx);
+
 /* Runs until xlbd_loop_stop(). Returns 0 or -errno of epoll_wait. */
 int xlbd_loop_run(struct xlbd_loop *l);
 void xlbd_loop_stop(struct xlbd_loop *l);
