@@ -11,7 +11,8 @@
 # - TCP: M connections. VIP packets and bytes = what the client's interface
 #   transmitted (ARP/ND aside: at most a few frames, which never reach the
 #   VIP counters); new flows = M (every SYN); per-real packets add up to the
-#   VIP's.
+#   VIP's. Direct server return: the LB's interface received no more than
+#   the client sent, while the client received every reply.
 # - Drops: datagrams to an unconfigured port of a VIP address count in
 #   drop_no_vip_port, one each.
 # shellcheck disable=SC2046 # $(real_addrs ...) is split into addresses on purpose
@@ -28,10 +29,12 @@ vstat() { jget "$1" 'sum(v["'"$3"'"] for v in j["vips"] if v["vip"] == "'"$2"'")
 rstat() { jget "$1" 'sum(r["'"$4"'"] for v in j["vips"] if v["vip"] == "'"$2"'" for r in v["reals"] if r["address"] == "'"$3"'")'; }
 gstat() { jget "$1" 'j["global"]["'"$2"'"]'; }
 
-tx_of_client() { # packets|bytes
-	"$LAB" exec c1 ip -j -s link show "$XLB_LAB_PREFIX-c1" |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["'"$1"'"])'
+# link_stat NODE IFNAME rx|tx packets|bytes: an interface counter.
+link_stat() {
+	"$LAB" exec "$1" ip -j -s link show "$2" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["'"$3"'"]["'"$4"'"])'
 }
+tx_of_client() { link_stat c1 "$XLB_LAB_PREFIX-c1" tx "$1"; }
 
 # udp_counters VIP-ADDR VIP ENCAP HEADER-BYTES FAMILY
 udp_counters() {
@@ -61,11 +64,13 @@ test_udp6_counters() { need; udp_counters 2001:db8:10::3 '[2001:db8:10::3]:7/udp
 
 test_tcp_counters() {
 	need
-	local vip=198.18.10.1:80/tcp m=300 b a out tp0 tp1 tb0 tb1 dp db sum i
+	local vip=198.18.10.1:80/tcp m=300 b a out tp0 tp1 tb0 tb1 dp db sum i lr0 lr1 cr0 cr1
 	e2e_vip "$vip" -- $(real_addrs 4)
 	b=$(stats); tp0=$(tx_of_client packets); tb0=$(tx_of_client bytes)
+	lr0=$(link_stat lb1 "$LAB_LB1_IF" rx packets); cr0=$(link_stat c1 "$XLB_LAB_PREFIX-c1" rx packets)
 	out=$(client conns --addr 198.18.10.1 --count $m)
 	a=$(stats); tp1=$(tx_of_client packets); tb1=$(tx_of_client bytes)
+	lr1=$(link_stat lb1 "$LAB_LB1_IF" rx packets); cr1=$(link_stat c1 "$XLB_LAB_PREFIX-c1" rx packets)
 	dp=$(($(vstat "$a" "$vip" packets) - $(vstat "$b" "$vip" packets)))
 	db=$(($(vstat "$a" "$vip" bytes) - $(vstat "$b" "$vip" bytes)))
 	sum=0
@@ -82,6 +87,11 @@ test_tcp_counters() {
 	t_ge "$db" $((tb1 - tb0 - 4 * 90)) "VIP bytes >= client's transmitted bytes - 4 ARP/ND frames"
 	t_eq "$(($(vstat "$a" "$vip" new_flows) - $(vstat "$b" "$vip" new_flows)))" $m "VIP new flows (SYNs)"
 	t_eq "$sum" "$dp" "per-real packets add up to the VIP's"
+	# Direct server return: the client received the replies, the LB saw
+	# only the client's packets (ARP/ND aside), none of the replies.
+	t_log "DSR: client received $((cr1 - cr0)) packets, LB received $((lr1 - lr0)) (client sent $((tp1 - tp0)))"
+	t_ge $((cr1 - cr0)) $((2 * m)) "replies received by the client"
+	t_le $((lr1 - lr0)) $((tp1 - tp0 + 4)) "LB received no more than the client sent (+4 ARP/ND)"
 }
 
 test_drop_counters() {
