@@ -108,7 +108,8 @@ fails() {
 
 e2e_lab_up --reals 4
 PIN=/sys/fs/bpf/xlb/$LAB_LB1_IF
-e2e_xlbd --quarantine 2
+# Quarantine long enough for the checks in between, short enough to watch it end.
+e2e_xlbd --quarantine 6
 
 test_verbs_vs_maps() {
 	local id i1 i2 i3 ring before after changed out
@@ -157,7 +158,7 @@ print(b.get(int(sys.argv[3]), 0))' "$before" "$ring" "$i3")
 	t_eq "$(maps real "$i2" | cut -d' ' -f1-2)" "$LAB_R2_4 1" "removed real flagged XLB_REAL_F_DOWN"
 	ctl add-real $V1 "$LAB_R4_4" >/dev/null
 	t_ne "$(idx $V1 "$LAB_R4_4")" "$i2" "quarantined index not reused"
-	t_wait_for 6 bash -c "[ \"\$(python3 '$MAPS' '$PIN' real $i2)\" = '- 0 00:00:00:00:00:00' ]" ||
+	t_wait_for 12 bash -c "[ \"\$(python3 '$MAPS' '$PIN' real $i2)\" = '- 0 00:00:00:00:00:00' ]" ||
 		t_fail "quarantined index $i2 not freed: $(maps real "$i2")"
 	out=$(client conns --addr 198.18.10.1 --count 100)
 	t_eq "$(jget "$out" 'sorted(j["counts"])')" "['r1', 'r4']" "traffic goes to r1 and r4 only"

@@ -848,7 +848,8 @@ static int sync_reals(struct xlbd *d, struct rt_vip *v, const struct xlb_vip_cfg
 		__u32 ew;
 
 		/* Next hop first: the weight in the ring depends on it. */
-		if (wr && (full || !r->mac_ok) && resolve(d, r, true))
+		if (wr && (full || (!r->mac_ok && xlb_now_ms() >= r->next_try_ms)) &&
+		    resolve(d, r, true))
 			write_real(d, r, r->down ? XLB_REAL_F_DOWN : 0);
 		r->weight = wr ? wr->weight : 0;
 		ew = wr ? eff_weight(r) : 0;
