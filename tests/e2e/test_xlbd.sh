@@ -346,7 +346,7 @@ test_tamper_repaired() {
 	vk="198 18 10 1 0 0 0 0 0 0 0 0 0 0 0 0 0 80 6 4"
 	# 0. A ring slot changed behind xlbd's back: read back and repaired, one ring a second.
 	bpftool map update id "$(maps inner "$id")" key 7 0 0 0 value 0 0 0 0
-	t_wait_for 4 bash -c "[ \"\$(python3 '$MAPS' '$PIN' ringsum $id)\" = '$out' ]" ||
+	t_wait_for 8 bash -c "[ \"\$(python3 '$MAPS' '$PIN' ringsum $id)\" = '$out' ]" ||
 		t_fail "ring not repaired by the periodic read-back"
 	grep -q "ring slots differed from the desired state: repaired" "$LAB_RUN/lb1/xlbd.log" ||
 		t_fail "repair not logged"
@@ -355,7 +355,7 @@ test_tamper_repaired() {
 	bpftool map update id "$(maps inner "$id")" key 5 0 0 0 value 0 0 0 0
 	bpftool map delete pinned "$PIN/xlb_vip_addrs" key 198 18 10 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 4
 	kill -HUP "$(cat "$LAB_RUN/lb1/xlbd.pid")"
-	t_wait_for 5 bash -c "[ \"\$(python3 '$MAPS' '$PIN' ringsum $id)\" = '$out' ]" || t_fail "ring not repaired"
+	t_wait_for 8 bash -c "[ \"\$(python3 '$MAPS' '$PIN' ringsum $id)\" = '$out' ]" || t_fail "ring not repaired"
 	t_eq "$(maps vip $V1)" "$id 65537 0 0" "xlb_vips entry repaired"
 	t_eq "$(maps addrs)" "198.18.10.1:1" "xlb_vip_addrs repaired"
 	# 2. While xlbd is down: a real's MAC zeroed, a stray VIP added.
@@ -381,16 +381,16 @@ test_next_hop_follows_neighbour() {
 	# The kernel's neighbour entry changes: xlbd hears it and rewrites xlb_reals.
 	ip -n "$ns" neigh replace "$LAB_R1_4" lladdr 02:00:5e:00:53:01 dev "$LAB_LB1_IF" nud reachable
 	t_defer "ip -n '$ns' neigh replace '$LAB_R1_4' lladdr '$mac' dev '$LAB_LB1_IF' nud reachable"
-	t_wait_for 3 bash -c "python3 '$MAPS' '$PIN' real $i1 | grep -q ' 02:00:5e:00:53:01\$'" ||
+	t_wait_for 6 bash -c "python3 '$MAPS' '$PIN' real $i1 | grep -q ' 02:00:5e:00:53:01\$'" ||
 		t_fail "xlb_reals not updated: $(maps real "$i1")"
 	ip -n "$ns" neigh replace "$LAB_R1_4" lladdr "$mac" dev "$LAB_LB1_IF" nud reachable
-	t_wait_for 3 bash -c "python3 '$MAPS' '$PIN' real $i1 | grep -q ' $mac\$'" ||
+	t_wait_for 6 bash -c "python3 '$MAPS' '$PIN' real $i1 | grep -q ' $mac\$'" ||
 		t_fail "xlb_reals not restored: $(maps real "$i1")"
 	t_eq "$(jget "$(client conns --addr 198.18.10.1 --count 20)" 'j["failed"]')" 0 "serves"
 	# A real whose neighbour is unknown: resolved on add (ARP), then in the ring.
 	ip -n "$ns" neigh del "$LAB_R2_4" dev "$LAB_LB1_IF" 2>/dev/null || true
 	ctl add-real $V1 "$LAB_R2_4" >/dev/null
-	t_wait_for 3 bash -c "'$BIN/xlbctl' --socket '$LAB_LB1_SOCK' list | grep -q '$LAB_R2_4 .* up '" ||
+	t_wait_for 6 bash -c "'$BIN/xlbctl' --socket '$LAB_LB1_SOCK' list | grep -q '$LAB_R2_4 .* up '" ||
 		t_fail "r2 not resolved: $(ctl list)"
 	t_eq "$(maps ring "$(vip_id $V1)" | wc -w)" 2 "both reals in the ring"
 }
@@ -432,7 +432,7 @@ test_sighup_reloads_config() {
 	t_defer "'$LAB' ctl apply -f /dev/stdin <<<'{}'"
 	t_eq "$(maps vip $V2)" none "state file wins over the config at start"
 	kill -HUP "$(cat "$LAB_RUN/lb1/xlbd.pid")"
-	t_wait_for 5 bash -c "[ \"\$(python3 '$MAPS' '$PIN' vip $V2)\" != none ]" || t_fail "SIGHUP did not apply the config"
+	t_wait_for 8 bash -c "[ \"\$(python3 '$MAPS' '$PIN' vip $V2)\" != none ]" || t_fail "SIGHUP did not apply the config"
 	t_eq "$(jget "$(ctl dump)" '[v["vip"] for v in j["vips"]]')" "['$V2']" "desired state = config"
 	# A broken config on SIGHUP is refused; the daemon keeps its state.
 	echo '{"vips": 3}' >"$cfg"
