@@ -369,7 +369,7 @@ static int do_help(struct args *a)
 {
 	printf("Usage: xlbctl [--socket PATH] [-j] VERB [ARGS]\n\nVerbs (any unique prefix):\n");
 	for (size_t i = 0; i < NVERBS; i++)
-		printf("  %-80s\n      %s\n", verbs[i].usage, verbs[i].help);
+		printf("  %s\n      %s\n", verbs[i].usage, verbs[i].help);
 	printf("\nOptions:\n  --socket PATH  xlbd's control socket (default %s)\n"
 	       "  -j, --json     JSON output\n", XLB_API_SOCKET);
 	return 0;
