@@ -7,6 +7,8 @@
  *             xlb_vip_addrs probe; everything else passes untouched), L4
  *   icmp      echo requests answered; errors about a VIP flow mapped to it
  *   classify  {VIP address, port, protocol}, then the port-less VIP
+ *             (fragments: only a port-less VIP hashing on the source
+ *             address, see balance_fragment)
  *   flow      flow table (per-CPU LRU), TCP SYN always reselects
  *   select    flow hash -> Maglev ring slot -> real index -> real
  *   forward   MTU check (frag-needed / packet-too-big), IPIP or GUE encap,
@@ -14,6 +16,22 @@
  *
  * Maps: maps.h. Parsers: parse.h. Checksums: csum.h. Encapsulation:
  * encap.h. ICMP replies and quotes: icmp.h.
+ *
+ * Verifier cost (bpf_prog_info.verified_insns, printed by
+ * tests/bpf/test_balancer; kernel 6.18, clang of this tree): 58839, down
+ * from 76118 before fragment forwarding, the ICMP quote bound, DROP_TOO_BIG
+ * and the random outer id (the id and the quote bound added ~2.2k; the
+ * fragment parsing's early exits let the verifier prune ~19.5k). Recount
+ * and update this when the program changes.
+ *
+ * Hot path (VIP TCP established: parse, VIP lookup, LRU hit, encap, TX),
+ * BPF_PROG_TEST_RUN on a 2-CPU VM, median of medians: 4in4 ~108 ns and GUE
+ * 6in6 ~135 ns per call with repeat 1 (~33 ns of it test-run overhead),
+ * non-VIP pass ~18 ns with repeat 1000; within 1-3 ns of before these
+ * changes. Branch hints (__builtin_expect) along the fast path changed
+ * nothing measurable and were not kept; what remains per packet is three
+ * hash lookups (VIP address, VIP, flow), one clock read on an LRU hit and
+ * bpf_xdp_adjust_head, each needed, and inlined array lookups.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
