@@ -29,6 +29,7 @@ struct rt_real {
 	__u8 mac[6];			/* next-hop MAC written to xlb_reals */
 	bool mac_ok;			/* mac resolved: the real may get ring slots */
 	bool down;			/* health (issue 5): out of the ring, flows reselect */
+	__u64 health_id;		/* its target in the health engine; 0 = not checked */
 	__u32 index;			/* its index in xlb_reals */
 	__u32 weight;			/* desired weight */
 	__u32 eff_weight;		/* weight in the ring now (0 when drained/unresolved/down) */
