@@ -15,7 +15,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+
 #include "addr.h"
+#include "health_json.h"
 #include "state.h"
 #include "../lib/test.h"
 
@@ -141,6 +144,14 @@ static const struct {
 	  "weight" },
 	{ "duplicate real", "{\"vips\":[{\"vip\":\"198.18.0.1:80/tcp\",\"reals\":[{\"address\":\"198.18.2.1\"},{\"address\":\"198.18.2.1\"}]}]}",
 	  "real 198.18.2.1 listed twice" },
+	{ "health unknown key", "{\"vips\":[{\"vip\":\"198.18.0.1:80/tcp\",\"health\":{\"knd\":\"tcp\"}}]}",
+	  "VIP 198.18.0.1:80/tcp: health: unknown key \"knd\"" },
+	{ "real health bad value", "{\"vips\":[{\"vip\":\"198.18.0.1:80/tcp\",\"reals\":[{\"address\":\"198.18.2.1\",\"health\":{\"rise\":0}}]}]}",
+	  "real 198.18.2.1: health: \"rise\"" },
+	{ "health on port-less VIP without port", "{\"vips\":[{\"vip\":\"198.18.0.1:0/tcp\",\"health\":{\"kind\":\"tcp\"},\"reals\":[{\"address\":\"198.18.2.1\"}]}]}",
+	  "real 198.18.2.1: health: the VIP has no port" },
+	{ "all_down unknown", "{\"vips\":[{\"vip\":\"198.18.0.1:80/tcp\",\"all_down\":\"open\"}]}",
+	  "unknown all_down \"open\": use fail_open or drop" },
 };
 
 static void test_validation_errors(void)
@@ -334,6 +345,69 @@ static void test_parse_u32(void)
 	ASSERT_EQ(xlb_parse_u32("4294967296", &v), -EINVAL, "overflow");
 }
 
+/* "health" and "all_down": parsed, dumped back as given, copied, compared, edited. */
+static void test_health(void)
+{
+	static const char *text =
+		"{\"vips\":[{\"vip\":\"198.18.10.1:0/tcp\",\"all_down\":\"drop\","
+		"\"health\":{\"kind\":\"http\",\"port\":80,\"path\":\"/h\",\"interval_ms\":200},"
+		"\"reals\":[{\"address\":\"198.18.2.1\"},{\"address\":\"198.18.2.2\","
+		"\"health\":{\"kind\":\"tcp\",\"port\":8080}}]}]}";
+	struct xlb_state a, b, c;
+	struct xlb_health_target_cfg tc;
+	struct xlb_vip_key k = vip("198.18.10.1:0/tcp");
+	char err[256] = "", *t1;
+	union xlb_addr ra;
+	__u8 fam;
+	json_t *j;
+
+	if (!ASSERT_OK(parse(&a, text, err, sizeof(err)), err))
+		return;
+	ASSERT_EQ(a.vips[0].all_down, XLB_ALL_DOWN_DROP, "all_down");
+	ASSERT_TRUE(a.vips[0].health && !a.vips[0].reals[0].health && a.vips[0].reals[1].health,
+		    "specs where given");
+	ASSERT_OK(xlb_real_cfg__health_target(&a.vips[0], &a.vips[0].reals[1], &tc, err,
+					      sizeof(err)), err);
+	ASSERT_EQ(tc.kind, XLB_HEALTH_TCP, "override kind");
+	ASSERT_EQ(ntohs(((struct sockaddr_in *)&tc.addr)->sin_port), 8080, "override port");
+	ASSERT_EQ(tc.interval_ms, 200, "VIP's interval kept");
+	j = xlb_state__to_json(&a);
+	t1 = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	ASSERT_TRUE(strstr(t1, "\"all_down\":\"drop\"") && strstr(t1, "\"port\":8080") &&
+		    !strstr(t1, "\"rise\""), "dump has what was given, no more");
+	if (ASSERT_OK(parse(&b, t1, err, sizeof(err)), err)) {
+		ASSERT_TRUE(xlb_state__equal(&a, &b), "parse(dump(x)) == x");
+		xlb_state__free(&b);
+	}
+	ASSERT_OK(xlb_state__copy(&c, &a), "copy");
+	ASSERT_TRUE(xlb_state__equal(&a, &c), "copy equal");
+	/* Remove the real's override; the VIP's http check then applies to it. */
+	xlb_addr_parse("198.18.2.2", XLB_AF_NONE, &ra, &fam, NULL, 0);
+	ASSERT_OK(xlb_state__set_health(&c, &k, &ra, fam, NULL, -1, err, sizeof(err)), err);
+	ASSERT_TRUE(!c.vips[0].reals[1].health && !xlb_state__equal(&a, &c), "override removed");
+	/* Removing the VIP's spec of a port-less VIP is fine; a bad one is refused whole. */
+	ASSERT_OK(xlb_state__set_health(&c, &k, NULL, 0, NULL, XLB_ALL_DOWN_FAIL_OPEN, err,
+					sizeof(err)), err);
+	ASSERT_TRUE(!c.vips[0].health && c.vips[0].all_down == XLB_ALL_DOWN_FAIL_OPEN,
+		    "VIP spec removed, policy set");
+	{
+		struct xlb_health_spec sp = {};
+		json_t *o = json_loads("{\"kind\":\"udp\"}", 0, NULL);
+
+		ASSERT_OK(xlb_health_spec__from_json(&sp, o, err, sizeof(err)), err);
+		ASSERT_EQ(xlb_state__set_health(&c, &k, NULL, 0, &sp, -1, err, sizeof(err)),
+			  -EINVAL, "port-less VIP, no port: refused");
+		ASSERT_TRUE(strstr(err, "no port") != NULL, "message says why");
+		ASSERT_TRUE(!c.vips[0].health, "nothing changed");
+		xlb_health_spec__free(&sp);
+		json_decref(o);
+	}
+	free(t1);
+	xlb_state__free(&a);
+	xlb_state__free(&c);
+}
+
 int main(void)
 {
 	XLBT_RUN(test_round_trip);
@@ -342,5 +416,6 @@ int main(void)
 	XLBT_RUN(test_edits);
 	XLBT_RUN(test_atomic_save);
 	XLBT_RUN(test_parse_u32);
+	XLBT_RUN(test_health);
 	return xlbt_finish("unit/state");
 }

@@ -18,6 +18,7 @@
 
 #include "state.h"
 #include "addr.h"
+#include "health_json.h"
 #include "maglev.h"
 
 int xlb_state__save_inject_err;
@@ -74,6 +75,55 @@ const char *xlb_encap_name(__u8 encap)
 	return encap < XLB_ENCAP__MAX ? encap_names[encap] : "?";
 }
 
+static const char *const all_down_names[] = {
+	[XLB_ALL_DOWN_FAIL_OPEN] = "fail_open",
+	[XLB_ALL_DOWN_DROP] = "drop",
+};
+
+int xlb_all_down_parse(const char *s)
+{
+	for (int i = 0; i <= XLB_ALL_DOWN_DROP; i++)
+		if (s && !strcmp(s, all_down_names[i]))
+			return i;
+	return -EINVAL;
+}
+
+const char *xlb_all_down_name(__u8 v)
+{
+	return v <= XLB_ALL_DOWN_DROP ? all_down_names[v] : "?";
+}
+
+/* A heap copy of spec (NULL stays NULL). 0 or -ENOMEM. */
+static int spec_dup(struct xlb_health_spec **dst, const struct xlb_health_spec *src)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	*dst = calloc(1, sizeof(**dst));
+	if (!*dst || xlb_health_spec__copy(*dst, src)) {
+		free(*dst);
+		*dst = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void spec_free(struct xlb_health_spec **s)
+{
+	if (*s) {
+		xlb_health_spec__free(*s);
+		free(*s);
+		*s = NULL;
+	}
+}
+
+static bool spec_equal(const struct xlb_health_spec *a, const struct xlb_health_spec *b)
+{
+	if (!a || !b)
+		return a == b;
+	return xlb_health_spec__equal(a, b);
+}
+
 int xlb_parse_u32(const char *s, __u32 *out)
 {
 	unsigned long long v = 0;
@@ -100,6 +150,9 @@ void xlb_state__init(struct xlb_state *st)
 
 static void vip_cfg_free(struct xlb_vip_cfg *v)
 {
+	for (size_t i = 0; v->reals && i < v->nreals; i++)
+		spec_free(&v->reals[i].health);
+	spec_free(&v->health);
 	free(v->reals);
 	v->reals = NULL;
 	v->nreals = 0;
@@ -118,13 +171,25 @@ static int vip_cfg_copy(struct xlb_vip_cfg *dst, const struct xlb_vip_cfg *src)
 {
 	*dst = *src;
 	dst->reals = NULL;
+	dst->nreals = 0;
+	if (spec_dup(&dst->health, src->health))
+		return -ENOMEM;
 	if (!src->nreals)
 		return 0;
 	dst->reals = calloc(src->nreals, sizeof(*src->reals));
 	if (!dst->reals)
-		return -ENOMEM;
+		goto err_out;
 	memcpy(dst->reals, src->reals, src->nreals * sizeof(*src->reals));
+	for (size_t i = 0; i < src->nreals; i++)
+		dst->reals[i].health = NULL;
+	dst->nreals = src->nreals;
+	for (size_t i = 0; i < src->nreals; i++)
+		if (spec_dup(&dst->reals[i].health, src->reals[i].health))
+			goto err_out;
 	return 0;
+err_out:
+	vip_cfg_free(dst);
+	return -ENOMEM;
 }
 
 int xlb_state__copy(struct xlb_state *dst, const struct xlb_state *src)
@@ -194,11 +259,13 @@ bool xlb_state__equal(const struct xlb_state *a, const struct xlb_state *b)
 		const struct xlb_vip_cfg *x = &a->vips[i], *y = &b->vips[i];
 
 		if (key_cmp(&x->key, &y->key) || x->ring_size != y->ring_size ||
-		    x->hash_mode != y->hash_mode || x->encap != y->encap || x->nreals != y->nreals)
+		    x->hash_mode != y->hash_mode || x->encap != y->encap || x->nreals != y->nreals ||
+		    x->all_down != y->all_down || !spec_equal(x->health, y->health))
 			return false;
 		for (size_t j = 0; j < x->nreals; j++)
 			if (real_cmp(&x->reals[j], &y->reals[j]) ||
-			    x->reals[j].weight != y->reals[j].weight)
+			    x->reals[j].weight != y->reals[j].weight ||
+			    !spec_equal(x->reals[j].health, y->reals[j].health))
 				return false;
 	}
 	return true;
@@ -252,7 +319,43 @@ int xlb_vip_cfg__validate(const struct xlb_vip_cfg *v, char *err, size_t errlen)
 				return fail(err, errlen, -EEXIST, "VIP %s: real %s listed twice",
 					    vs, as);
 	}
+	if (v->all_down > XLB_ALL_DOWN_DROP)
+		return fail(err, errlen, -EINVAL, "VIP %s: unknown all_down policy %u", vs,
+			    v->all_down);
+	/* Every real's effective check must resolve (port-less VIP: a port is needed). */
+	for (size_t i = 0; i < v->nreals; i++) {
+		struct xlb_health_target_cfg tc;
+		char herr[256];
+		int ret;
+
+		if (!v->health && !v->reals[i].health)
+			continue;
+		ret = xlb_real_cfg__health_target(v, &v->reals[i], &tc, herr, sizeof(herr));
+		if (ret)
+			return fail(err, errlen, ret, "VIP %s: real %s: %s", vs,
+				    xlb_addr_str(&v->reals[i].addr, v->reals[i].family, as), herr);
+	}
 	return 0;
+}
+
+int xlb_real_cfg__health_target(const struct xlb_vip_cfg *v, const struct xlb_real_cfg *r,
+				struct xlb_health_target_cfg *out, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss = {};
+
+	if (r->family == XLB_AF_INET6) {
+		struct sockaddr_in6 *s6 = (void *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, &r->addr, 16);
+	} else {
+		struct sockaddr_in *s4 = (void *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_addr.s_addr = r->addr.v4;
+	}
+	return xlb_health_spec__resolve(v->health, r->health, &ss, ntohs(v->key.port), out, err,
+					errlen);
 }
 
 /* ---- JSON in ---- */
@@ -360,8 +463,9 @@ static int settings_from_json(struct xlb_settings *s, const json_t *obj, char *e
 static int real_from_json(struct xlb_real_cfg *r, const json_t *obj, const char *vs, size_t i,
 			  char *err, size_t errlen)
 {
-	static const char *const keys[] = { "address", "weight", NULL };
-	char where[XLB_VIP_STRLEN + 48], aerr[XLB_ERR_LEN];
+	static const char *const keys[] = { "address", "weight", "health", NULL };
+	char where[XLB_VIP_STRLEN + 48], aerr[XLB_ERR_LEN], herr[256];
+	json_t *h;
 	const char *addr = NULL;
 	__u64 weight = 1;
 	int ret;
@@ -382,15 +486,28 @@ static int real_from_json(struct xlb_real_cfg *r, const json_t *obj, const char 
 		return fail(err, errlen, -EINVAL, "VIP %s: real %s: weight %llu out of range 0..%u",
 			    vs, addr, (unsigned long long)weight, XLB_WEIGHT_MAX);
 	r->weight = weight;
+	h = json_object_get(obj, "health");
+	if (h) {
+		r->health = calloc(1, sizeof(*r->health));
+		if (!r->health)
+			return fail(err, errlen, -ENOMEM, "out of memory");
+		ret = xlb_health_spec__from_json(r->health, h, herr, sizeof(herr));
+		if (ret) {
+			free(r->health);
+			r->health = NULL;
+			return fail(err, errlen, ret, "VIP %s: real %s: %s", vs, addr, herr);
+		}
+	}
 	return 0;
 }
 
 static int vip_from_json(struct xlb_vip_cfg *v, const json_t *obj, size_t i, char *err,
 			 size_t errlen)
 {
-	static const char *const keys[] = { "vip", "hash", "encap", "ring_size", "reals", NULL };
-	const char *vip = NULL, *hash = NULL, *encap = NULL;
-	char where[XLB_VIP_STRLEN + 8], vs[XLB_VIP_STRLEN], aerr[XLB_ERR_LEN];
+	static const char *const keys[] = { "vip", "hash", "encap", "ring_size", "all_down",
+					    "health", "reals", NULL };
+	const char *vip = NULL, *hash = NULL, *encap = NULL, *all_down = NULL;
+	char where[XLB_VIP_STRLEN + 8], vs[XLB_VIP_STRLEN], aerr[XLB_ERR_LEN], herr[256];
 	__u64 ring = XLB_RING_SIZE_DEFAULT;
 	json_t *reals, *r;
 	size_t j;
@@ -411,9 +528,18 @@ static int vip_from_json(struct xlb_vip_cfg *v, const json_t *obj, size_t i, cha
 	if ((ret = check_keys(obj, keys, where, err, errlen)) ||
 	    (ret = get_str(obj, "hash", where, &hash, err, errlen)) ||
 	    (ret = get_str(obj, "encap", where, &encap, err, errlen)) ||
+	    (ret = get_str(obj, "all_down", where, &all_down, err, errlen)) ||
 	    (ret = get_uint(obj, "ring_size", where, 0xffffffffULL, &ring, err, errlen)))
 		return ret;
 	v->ring_size = ring;
+	if (all_down) {
+		ret = xlb_all_down_parse(all_down);
+		if (ret < 0)
+			return fail(err, errlen, -EINVAL,
+				    "%s: unknown all_down \"%s\": use fail_open or drop", where,
+				    all_down);
+		v->all_down = ret;
+	}
 	if (hash) {
 		ret = xlb_hash_mode_parse(hash);
 		if (ret < 0)
@@ -432,20 +558,36 @@ static int vip_from_json(struct xlb_vip_cfg *v, const json_t *obj, size_t i, cha
 	reals = json_object_get(obj, "reals");
 	if (reals && !json_is_array(reals))
 		return fail(err, errlen, -EINVAL, "%s: \"reals\" must be an array", where);
+	if (json_object_get(obj, "health")) {
+		v->health = calloc(1, sizeof(*v->health));
+		if (!v->health)
+			return fail(err, errlen, -ENOMEM, "out of memory");
+		ret = xlb_health_spec__from_json(v->health, json_object_get(obj, "health"), herr,
+						 sizeof(herr));
+		if (ret) {
+			free(v->health);
+			v->health = NULL;
+			return fail(err, errlen, ret, "%s: %s", where, herr);
+		}
+	}
 	if (reals && json_array_size(reals)) {
-		if (json_array_size(reals) >= XLB_MAX_REALS)
+		if (json_array_size(reals) >= XLB_MAX_REALS) {
+			vip_cfg_free(v);
 			return fail(err, errlen, -ENOSPC, "%s: %zu reals, at most %u", where,
 				    json_array_size(reals), XLB_MAX_REALS - 1);
+		}
 		v->reals = calloc(json_array_size(reals), sizeof(*v->reals));
-		if (!v->reals)
+		if (!v->reals) {
+			vip_cfg_free(v);
 			return fail(err, errlen, -ENOMEM, "out of memory");
+		}
 		json_array_foreach(reals, j, r) {
 			ret = real_from_json(&v->reals[j], r, vs, j, err, errlen);
+			v->nreals = j + 1;
 			if (ret) {
 				vip_cfg_free(v);
 				return ret;
 			}
-			v->nreals = j + 1;
 		}
 		qsort(v->reals, v->nreals, sizeof(*v->reals), real_cmp);
 	}
@@ -560,12 +702,21 @@ json_t *xlb_state__to_json(const struct xlb_state *st)
 		json_object_set_new(o, "hash", json_string(xlb_hash_mode_name(v->hash_mode)));
 		json_object_set_new(o, "encap", json_string(xlb_encap_name(v->encap)));
 		json_object_set_new(o, "ring_size", json_integer(v->ring_size));
+		/* Written when not the default, so configs without health dump as before. */
+		if (v->all_down != XLB_ALL_DOWN_FAIL_OPEN)
+			json_object_set_new(o, "all_down",
+					    json_string(xlb_all_down_name(v->all_down)));
+		if (v->health)
+			json_object_set_new(o, "health", xlb_health_spec__to_json(v->health));
 		for (size_t j = 0; j < v->nreals; j++) {
 			json_t *r = json_object();
 
 			json_object_set_new(r, "address", json_string(xlb_addr_str(
 				&v->reals[j].addr, v->reals[j].family, as)));
 			json_object_set_new(r, "weight", json_integer(v->reals[j].weight));
+			if (v->reals[j].health)
+				json_object_set_new(r, "health",
+						    xlb_health_spec__to_json(v->reals[j].health));
 			json_array_append_new(reals, r);
 		}
 		json_object_set_new(o, "reals", reals);
@@ -773,7 +924,10 @@ int xlb_state__add_real(struct xlb_state *st, const struct xlb_vip_key *key,
 	if (!nr)
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	v->reals = nr;
-	v->reals[v->nreals++] = *r;
+	v->reals[v->nreals] = *r;
+	if (spec_dup(&v->reals[v->nreals].health, r->health))
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	v->nreals++;
 	qsort(v->reals, v->nreals, sizeof(*v->reals), real_cmp);
 	return 0;
 }
@@ -803,6 +957,7 @@ int xlb_state__del_real(struct xlb_state *st, const struct xlb_vip_key *key,
 	if (!r)
 		return -ENOENT;
 	i = r - v->reals;
+	spec_free(&r->health);
 	memmove(&v->reals[i], &v->reals[i + 1], (v->nreals - i - 1) * sizeof(*r));
 	v->nreals--;
 	return 0;
@@ -824,5 +979,45 @@ int xlb_state__set_weight(struct xlb_state *st, const struct xlb_vip_key *key,
 		return fail(err, errlen, -EINVAL, "weight %u out of range 0..%u", weight,
 			    XLB_WEIGHT_MAX);
 	r->weight = weight;
+	return 0;
+}
+
+int xlb_state__set_health(struct xlb_state *st, const struct xlb_vip_key *key,
+			  const union xlb_addr *real, __u8 family,
+			  const struct xlb_health_spec *spec, int all_down, char *err,
+			  size_t errlen)
+{
+	struct xlb_vip_cfg *v = need_vip(st, key, err, errlen), tmp;
+	struct xlb_health_spec **slot;
+	struct xlb_real_cfg *r = NULL;
+	int ret;
+
+	if (!v)
+		return -ENOENT;
+	if (real) {
+		r = need_real(v, real, family, err, errlen);
+		if (!r)
+			return -ENOENT;
+	}
+	if (all_down > XLB_ALL_DOWN_DROP)
+		return fail(err, errlen, -EINVAL, "unknown all_down policy %d", all_down);
+	/* Edit a copy, validate it whole, then swap it in. */
+	if (vip_cfg_copy(&tmp, v))
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	slot = r ? &tmp.reals[r - v->reals].health : &tmp.health;
+	spec_free(slot);
+	if (spec_dup(slot, spec)) {
+		vip_cfg_free(&tmp);
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	if (all_down >= 0)
+		tmp.all_down = all_down;
+	ret = xlb_vip_cfg__validate(&tmp, err, errlen);
+	if (ret) {
+		vip_cfg_free(&tmp);
+		return ret;
+	}
+	vip_cfg_free(v);
+	*v = tmp;
 	return 0;
 }

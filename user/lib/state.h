@@ -9,8 +9,15 @@
  *                 "gue_port": 6080, "hash_seed": 0, "mtu": 0,
  *                 "flow_table_size": 262144},
  *    "vips": [{"vip": "198.18.0.10:80/tcp", "hash": "5tuple", "encap": "ipip",
- *              "ring_size": 65537,
- *              "reals": [{"address": "198.18.2.1", "weight": 1}]}]}
+ *              "ring_size": 65537, "all_down": "fail_open",
+ *              "health": {"kind": "http", "path": "/", "interval_ms": 1000},
+ *              "reals": [{"address": "198.18.2.1", "weight": 1,
+ *                         "health": {"port": 8080}}]}]}
+ *
+ * "health" objects are parsed by health_json.h; a VIP without one has no
+ * health checks (its reals are always up), a real's object overrides keys of
+ * its VIP's. Every real's effective check is resolved at parse time, so a
+ * check that cannot work (a port-less VIP without "port") is refused whole.
  *
  * Every key is optional except "vip" and "address"; unknown keys are errors
  * that name the key. Parsing validates everything (syntax, ranges, duplicate
@@ -31,10 +38,19 @@
 #define XLB_FLOW_TABLE_MAX (1U << 24)
 #define XLB_STATE_MAX_BYTES (64U << 20)	/* refuse bigger state/config files */
 
+struct xlb_health_spec;
+
 struct xlb_real_cfg {
 	union xlb_addr addr;		/* real address, network order */
+	struct xlb_health_spec *health;	/* "health" override of the VIP's; NULL = none (owned) */
 	__u32 weight;			/* 0..XLB_WEIGHT_MAX */
 	__u8 family;			/* enum xlb_family */
+};
+
+/* What a VIP does when every real with weight > 0 is down by health ("all_down"). */
+enum xlb_all_down {
+	XLB_ALL_DOWN_FAIL_OPEN = 0,	/* default: forward to all of them as if none were down */
+	XLB_ALL_DOWN_DROP,		/* empty ring: the data plane drops (DROP_NO_REAL) */
 };
 
 struct xlb_vip_cfg {
@@ -42,6 +58,8 @@ struct xlb_vip_cfg {
 	__u32 ring_size;		/* Maglev M, one of xlb_maglev_primes */
 	__u8 hash_mode;			/* enum xlb_hash_mode */
 	__u8 encap;			/* enum xlb_encap */
+	__u8 all_down;			/* enum xlb_all_down */
+	struct xlb_health_spec *health;	/* "health" object; NULL = reals not checked (owned) */
 	struct xlb_real_cfg *reals;	/* sorted by family, address */
 	size_t nreals;
 };
@@ -103,7 +121,19 @@ int xlb_state__set_weight(struct xlb_state *st, const struct xlb_vip_key *key,
 			  const union xlb_addr *addr, __u8 family, __u32 weight,
 			  char *err, size_t errlen);
 
+/*
+ * Sets the health object of a VIP (real NULL) or of one of its reals (spec
+ * NULL removes it; copied), and, when all_down >= 0, the VIP's policy.
+ * Validates the VIP as a whole; nothing changes on error.
+ */
+int xlb_state__set_health(struct xlb_state *st, const struct xlb_vip_key *key,
+			  const union xlb_addr *real, __u8 family,
+			  const struct xlb_health_spec *spec, int all_down, char *err,
+			  size_t errlen);
+
 /* Names of enum values as written in JSON and on the command line. */
+int xlb_all_down_parse(const char *s);		/* -> enum xlb_all_down or -EINVAL */
+const char *xlb_all_down_name(__u8 v);
 int xlb_hash_mode_parse(const char *s);		/* -> enum xlb_hash_mode or -EINVAL */
 const char *xlb_hash_mode_name(__u8 mode);
 int xlb_encap_parse(const char *s);		/* -> enum xlb_encap or -EINVAL */
@@ -112,9 +142,18 @@ const char *xlb_encap_name(__u8 encap);
 int xlb_parse_u32(const char *s, __u32 *out);
 
 /*
- * Checks a VIP field by field (hash, encap, ring size, weights, duplicates)
- * with "VIP x: ..." messages. Used by from_json and the edits.
+ * Checks a VIP field by field (hash, encap, ring size, weights, duplicates,
+ * every real's resolved health check) with "VIP x: ..." messages. Used by from_json and the edits.
  */
 int xlb_vip_cfg__validate(const struct xlb_vip_cfg *v, char *err, size_t errlen);
+
+/*
+ * The effective health check of real r of VIP v (the VIP's "health", then
+ * the real's override; see xlb_health_spec__resolve). Pointers in *out point
+ * into the specs. 0, or -EINVAL with err.
+ */
+struct xlb_health_target_cfg;
+int xlb_real_cfg__health_target(const struct xlb_vip_cfg *v, const struct xlb_real_cfg *r,
+				struct xlb_health_target_cfg *out, char *err, size_t errlen);
 
 #endif /* XLB_STATE_H */
