@@ -78,13 +78,13 @@ struct {
 	__type(value, __u64);
 } xlb_stats SEC(".maps");
 
-/* Per-VIP counters, indexed by VIP index. */
+/* Per-VIP counters, indexed by VIP index (v2: with drops by reason, 64 B). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XLB_MAX_VIPS);
 	__type(key, __u32);
 	__type(value, struct xlb_vip_stats);
-} xlb_vip_stats SEC(".maps");
+} xlb_vipstats_v2 SEC(".maps");
 
 /* Per-real counters, indexed by real index. */
 struct {
@@ -106,7 +106,7 @@ static __always_inline void count_stat(__u32 stat)
 /* Per-CPU values: plain increments, no atomics needed. */
 static __always_inline void count_vip(__u32 vip, __u32 bytes, __u32 new_flow)
 {
-	struct xlb_vip_stats *vs = bpf_map_lookup_elem(&xlb_vip_stats, &vip);
+	struct xlb_vip_stats *vs = bpf_map_lookup_elem(&xlb_vipstats_v2, &vip);
 
 	/* A miss means an out-of-range VIP index from the control plane: not counted. */
 	if (!vs)
@@ -116,13 +116,33 @@ static __always_inline void count_vip(__u32 vip, __u32 bytes, __u32 new_flow)
 	vs->new_flows += new_flow;
 }
 
-static __always_inline void count_vip_drop(__u32 vip)
+/*
+ * One dropped packet of a VIP: the total and the field of its reason, the
+ * global counter (enum xlb_stat) the drop was counted under.
+ */
+static __always_inline void count_vip_drop(__u32 vip, __u32 stat)
 {
-	struct xlb_vip_stats *vs = bpf_map_lookup_elem(&xlb_vip_stats, &vip);
+	struct xlb_vip_stats *vs = bpf_map_lookup_elem(&xlb_vipstats_v2, &vip);
 
 	/* As in count_vip. */
-	if (vs)
-		vs->drops += 1;
+	if (!vs)
+		return;
+	vs->drops += 1;
+	switch (stat) {
+	case XLB_STAT_DROP_NO_REAL:
+		vs->drop_no_real += 1;
+		break;
+	case XLB_STAT_DROP_FRAGMENT:
+		vs->drop_fragment += 1;
+		break;
+	case XLB_STAT_ICMP_TOO_BIG:
+	case XLB_STAT_DROP_TOO_BIG:
+		vs->drop_too_big += 1;
+		break;
+	default:	/* XLB_STAT_DROP_ENCAP */
+		vs->drop_encap += 1;
+		break;
+	}
 }
 
 static __always_inline void count_real(__u32 real, __u32 bytes)

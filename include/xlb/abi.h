@@ -42,7 +42,8 @@
  *                                 (BPF_F_NO_COMMON_LRU: per-CPU LRU lists)
  *   xlb_config     ARRAY[1]       struct xlb_config
  *   xlb_stats      PERCPU_ARRAY   enum xlb_stat -> __u64
- *   xlb_vip_stats  PERCPU_ARRAY   VIP index -> struct xlb_vip_stats
+ *   xlb_vipstats_v2 PERCPU_ARRAY  VIP index -> struct xlb_vip_stats (64 B; "_v2": the 32-byte
+ *                                 xlb_vip_stats without per-reason drops is never reused)
  *   xlb_real_stats PERCPU_ARRAY   real index -> struct xlb_real_stats
  * Maps of the decap program (bpf/decap.bpf.c), program xlb_decap, SEC("xdp"):
  *   xlb_decap_vips HASH           struct xlb_vip_key (port 0, proto 0) -> __u8 (allowed)
@@ -152,7 +153,7 @@ _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key size");
 
 /* xlb_vips value. */
 struct xlb_vip {
-	__u32 id;			/* VIP index: its ring in xlb_rings, its row in xlb_vip_stats */
+	__u32 id;			/* VIP index: its ring in xlb_rings, its row in xlb_vipstats_v2 */
 	__u32 ring_size;		/* slots in the VIP's ring (M, a prime) */
 	__u16 flags;			/* XLB_VIP_F_* */
 	__u8 hash_mode;			/* enum xlb_hash_mode */
@@ -205,14 +206,25 @@ struct xlb_config {
 };
 _Static_assert(sizeof(struct xlb_config) == 32, "xlb_config size");
 
-/* xlb_vip_stats value (per CPU), indexed by VIP index. */
+/*
+ * xlb_vipstats_v2 value (per CPU), indexed by VIP index. Every drop of a
+ * packet whose VIP is known counts in drops and in exactly one drop_*
+ * field, named after the global counter (enum xlb_stat) it also counts in,
+ * so drops == the sum of the drop_* fields. Packets dropped before their
+ * VIP is known (malformed headers, unconfigured port, unmatched ICMP) count
+ * only globally.
+ */
 struct xlb_vip_stats {
 	__u64 packets;			/* packets forwarded to a real */
 	__u64 bytes;			/* bytes of those packets as received */
 	__u64 new_flows;		/* TCP SYNs and flow-table misses */
-	__u64 drops;			/* packets to this VIP that were dropped */
+	__u64 drops;			/* packets to this VIP that were dropped: sum of drop_* */
+	__u64 drop_no_real;		/* DROP_NO_REAL: no real in the ring */
+	__u64 drop_fragment;		/* DROP_FRAGMENT: fragment to a VIP that hashes on ports */
+	__u64 drop_too_big;		/* ICMP_TOO_BIG + DROP_TOO_BIG: too big once encapsulated */
+	__u64 drop_encap;		/* DROP_ENCAP: encapsulation (or the too-big reply) failed */
 };
-_Static_assert(sizeof(struct xlb_vip_stats) == 32, "xlb_vip_stats size");
+_Static_assert(sizeof(struct xlb_vip_stats) == 64, "xlb_vip_stats size");
 
 /* xlb_real_stats value (per CPU), indexed by real index. */
 struct xlb_real_stats {

@@ -277,7 +277,7 @@ static void take(struct snap *s, uint32_t vip, uint32_t real)
 	s->real = real;
 	ASSERT_OK(xlbf_read_stats(&F, &s->g), "read xlb_stats");
 	if (vip)
-		ASSERT_OK(xlbf_vip_stats(&F, vip, &s->v), "read xlb_vip_stats");
+		ASSERT_OK(xlbf_vip_stats(&F, vip, &s->v), "read xlb_vipstats_v2");
 	if (real)
 		ASSERT_OK(xlbf_real_stats(&F, real, &s->r), "read xlb_real_stats");
 }
@@ -296,16 +296,34 @@ static void check_global(const struct snap *a, uint32_t mask)
 	}
 }
 
+/* Global counters a per-VIP drop is counted under (struct xlb_vip_stats drop_*). */
+#define VIP_DROPS (S(DROP_NO_REAL) | S(DROP_FRAGMENT) | S(DROP_TOO_BIG) | S(ICMP_TOO_BIG) | \
+		   S(DROP_ENCAP))
+
+/*
+ * drop: 0 (not dropped) or the S() bit of the reason of the one drop; drops
+ * and exactly the drop_* field of that reason move by one.
+ */
 static void check_vip(const struct snap *a, uint64_t packets, uint64_t bytes, uint64_t new_flows,
-		      uint64_t drops)
+		      uint32_t drop)
 {
 	struct xlb_vip_stats v;
 
-	ASSERT_OK(xlbf_vip_stats(&F, a->vip, &v), "read xlb_vip_stats");
+	ASSERT_OK(xlbf_vip_stats(&F, a->vip, &v), "read xlb_vipstats_v2");
 	ASSERT_EQ(v.packets - a->v.packets, packets, "vip packets delta");
 	ASSERT_EQ(v.bytes - a->v.bytes, bytes, "vip bytes delta");
 	ASSERT_EQ(v.new_flows - a->v.new_flows, new_flows, "vip new_flows delta");
-	ASSERT_EQ(v.drops - a->v.drops, drops, "vip drops delta");
+	ASSERT_EQ(v.drops - a->v.drops, !!drop, "vip drops delta");
+	ASSERT_EQ(v.drop_no_real - a->v.drop_no_real, !!(drop & S(DROP_NO_REAL)),
+		  "vip drop_no_real delta");
+	ASSERT_EQ(v.drop_fragment - a->v.drop_fragment, !!(drop & S(DROP_FRAGMENT)),
+		  "vip drop_fragment delta");
+	ASSERT_EQ(v.drop_too_big - a->v.drop_too_big,
+		  !!(drop & (S(DROP_TOO_BIG) | S(ICMP_TOO_BIG))), "vip drop_too_big delta");
+	ASSERT_EQ(v.drop_encap - a->v.drop_encap, !!(drop & S(DROP_ENCAP)),
+		  "vip drop_encap delta");
+	ASSERT_EQ(v.drops, v.drop_no_real + v.drop_fragment + v.drop_too_big + v.drop_encap,
+		  "vip drops = sum of drop_*");
 }
 
 static void check_real(const struct snap *a, uint64_t packets, uint64_t bytes)
@@ -487,7 +505,7 @@ static void run_fixture(const struct fixture *fx)
 	check_global(&before, fx->stats);
 	if (fx->vip)
 		check_vip(&before, fx->action == XDP_TX_, fx->action == XDP_TX_ ? in.len : 0,
-			  fx->new_flow, fx->action == XDP_DROP_);
+			  fx->new_flow, fx->action == XDP_DROP_ ? fx->stats & VIP_DROPS : 0);
 	if (fx->real)
 		check_real(&before, fx->action == XDP_TX_, fx->action == XDP_TX_ ? in.len : 0);
 }
@@ -955,6 +973,7 @@ static void test_outer_source_unset(void)
 	take(&before, 1, 1);
 	ASSERT_EQ(xlbf_run(&F, &in, NULL), XDP_DROP_, "v4 outer, no source: drop");
 	check_global(&before, S(DROP_ENCAP) | S(SYN_RESELECT));
+	check_vip(&before, 0, 0, 0, S(DROP_ENCAP));
 	check_real(&before, 0, 0);
 
 	ASSERT_OK(xlbf_set_config(&F, LB4, NULL, 0, SEED, 0), "config without src_v6");
@@ -962,6 +981,7 @@ static void test_outer_source_unset(void)
 	take(&before, 3, 2);
 	ASSERT_EQ(xlbf_run(&F, &in, NULL), XDP_DROP_, "v6 outer, no source: drop");
 	check_global(&before, S(DROP_ENCAP) | S(SYN_RESELECT));
+	check_vip(&before, 0, 0, 0, S(DROP_ENCAP));
 	check_real(&before, 0, 0);
 	ASSERT_OK(xlbf_set_config(&F, LB4, LB6, 0, SEED, 0), "config back");
 }
@@ -1567,7 +1587,7 @@ static void expect_too_big(const struct recipe *r, uint32_t vip, uint32_t real, 
 	take(&before, vip, real);
 	ASSERT_EQ(xlbf_run(&F, &in, NULL), XDP_DROP_, what);
 	check_global(&before, S(DROP_TOO_BIG) | mask);
-	check_vip(&before, 0, 0, 0, 1);	/* new_flows counts forwarded packets only */
+	check_vip(&before, 0, 0, 0, S(DROP_TOO_BIG));	/* new_flows counts forwarded packets only */
 	check_real(&before, 0, 0);
 }
 
@@ -1631,7 +1651,7 @@ static void test_mtu_frag_needed(void)
 	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "frag-needed to the client");
 	check_verify(&out, 0);
 	check_global(&before, S(ICMP_TOO_BIG) | S(LRU_MISS));
-	check_vip(&before, 0, 0, 0, 1);
+	check_vip(&before, 0, 0, 0, S(ICMP_TOO_BIG));
 	check_real(&before, 0, 0);
 
 	/* Tagged, IPv4 options quoted whole. */
@@ -1709,7 +1729,7 @@ static void test_mtu_packet_too_big(void)
 	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "packet-too-big to the client");
 	check_verify(&out, 0);
 	check_global(&before, S(ICMP_TOO_BIG) | S(LRU_MISS));
-	check_vip(&before, 0, 0, 0, 1);
+	check_vip(&before, 0, 0, 0, S(ICMP_TOO_BIG));
 
 	/* MTU below what IPv6 allows: 1300 - 40 -> 1280 is announced. */
 	ASSERT_OK(xlbf_set_config(&F, LB4, LB6, 0, SEED, 1300), "mtu 1300");
@@ -1823,12 +1843,13 @@ static void test_ring_to_unusable_real(void)
 	take(&before, 17, 0);
 	ASSERT_EQ(xlbf_run(&F, &in, NULL), XDP_DROP_, "unset real");
 	check_global(&before, S(DROP_NO_REAL));
-	check_vip(&before, 0, 0, 0, 1);
+	check_vip(&before, 0, 0, 0, S(DROP_NO_REAL));
 	/* An index beyond xlb_reals. */
 	ASSERT_OK(xlbf_set_ring(&F, 17, 13, NULL, XLB_MAX_REALS + 5), "ring -> index out of range");
 	take(&before, 17, 0);
 	ASSERT_EQ(xlbf_run(&F, &in, NULL), XDP_DROP_, "real index out of range");
 	check_global(&before, S(DROP_NO_REAL));
+	check_vip(&before, 0, 0, 0, S(DROP_NO_REAL));
 	/* A VIP whose ring_size says more slots than its ring has: slots beyond miss. */
 	ASSERT_OK(xlbf_set_ring(&F, 17, 1, NULL, 5), "one-slot ring, ring_size 13");
 	{
@@ -1903,7 +1924,7 @@ static void test_gue_long_ext_chain(void)
 	take(&before, 11, 0);
 	ASSERT_EQ(xlbf_run(&F, &in, &out), XDP_DROP_, "GUE, 264 bytes of extension headers");
 	check_global(&before, S(DROP_ENCAP) | S(SYN_RESELECT));
-	check_vip(&before, 0, 0, 0, 1);
+	check_vip(&before, 0, 0, 0, S(DROP_ENCAP));
 
 	/* IPIP does not sum them: forwarded. */
 	pkt_init(&in);
@@ -2172,7 +2193,7 @@ static void expect_drop(const struct pkt *in, uint32_t vip, uint32_t mask, const
 	ASSERT_EQ(xlbf_run(&F, in, NULL), XDP_DROP_, what);
 	check_global(&before, mask);
 	if (vip)
-		check_vip(&before, 0, 0, 0, 1);
+		check_vip(&before, 0, 0, 0, mask & VIP_DROPS);
 }
 
 /*
@@ -2308,7 +2329,7 @@ static void test_fragment_too_big(void)
 	ASSERT_MEM_EQ(out.buf, out.len, exp.buf, exp.len, "packet-too-big quoting the fragment");
 	check_verify(&out, 0);
 	check_global(&before, S(ICMP_TOO_BIG));
-	check_vip(&before, 0, 0, 0, 1);
+	check_vip(&before, 0, 0, 0, S(ICMP_TOO_BIG));
 	check_real(&before, 0, 0);
 	ASSERT_OK(xlbf_set_config(&F, LB4, LB6, 0, SEED, 0), "mtu off");
 }

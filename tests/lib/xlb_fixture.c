@@ -86,7 +86,7 @@ int xlbf_open(struct xlbf *f)
 	f->flows_fd = map_fd(skel->obj, "xlb_flows");
 	f->config_fd = map_fd(skel->obj, "xlb_config");
 	f->stats_fd = map_fd(skel->obj, "xlb_stats");
-	f->vip_stats_fd = map_fd(skel->obj, "xlb_vip_stats");
+	f->vip_stats_fd = map_fd(skel->obj, "xlb_vipstats_v2");
 	f->real_stats_fd = map_fd(skel->obj, "xlb_real_stats");
 	if (f->vips_fd < 0 || f->vip_addrs_fd < 0 || f->reals_fd < 0 || f->rings_fd < 0 ||
 	    f->flows_fd < 0 || f->config_fd < 0 || f->stats_fd < 0 || f->vip_stats_fd < 0 ||

@@ -271,8 +271,12 @@ static int make_maps(struct fake_maps *f)
 	}
 	for (k = 0; k < T_VIPS && !err; k++) {
 		for (int c = 0; c < ncpus; c++)
-			vs[c] = (struct xlb_vip_stats){ pc(k, c), pc(k + 100, c), pc(k + 200, c),
-							pc(k + 300, c) };
+			vs[c] = (struct xlb_vip_stats){
+				.packets = pc(k, c), .bytes = pc(k + 100, c),
+				.new_flows = pc(k + 200, c), .drops = pc(k + 300, c),
+				.drop_no_real = pc(k + 310, c), .drop_fragment = pc(k + 320, c),
+				.drop_too_big = pc(k + 330, c), .drop_encap = pc(k + 340, c),
+			};
 		err = bpf_map_update_elem(f->vips, &k, vs, 0);
 	}
 	for (k = 0; k < T_REALS && !err; k++) {
@@ -416,8 +420,21 @@ static void test_render_maps(void)
 	snprintf(line, sizeof(line), "xlb_vip_new_flows_total{vip=\"[2001:db8::10]:443/udp\"} %llu",
 		 (unsigned long long)pc_sum(5 + 200));
 	ASSERT_LINE(a.buf, line);
-	snprintf(line, sizeof(line), "xlb_vip_drops_total{vip=\"odd\\\"label\\\\\\n\"} %llu",
-		 (unsigned long long)pc_sum(2 + 300));
+	snprintf(line, sizeof(line),
+		 "xlb_vip_drops_total{vip=\"odd\\\"label\\\\\\n\",reason=\"no_real\"} %llu",
+		 (unsigned long long)pc_sum(2 + 310));
+	ASSERT_LINE(a.buf, line);
+	snprintf(line, sizeof(line),
+		 "xlb_vip_drops_total{vip=\"198.18.0.10:80/tcp\",reason=\"fragment\"} %llu",
+		 (unsigned long long)pc_sum(320));
+	ASSERT_LINE(a.buf, line);
+	snprintf(line, sizeof(line),
+		 "xlb_vip_drops_total{vip=\"198.18.0.10:80/tcp\",reason=\"too_big\"} %llu",
+		 (unsigned long long)pc_sum(330));
+	ASSERT_LINE(a.buf, line);
+	snprintf(line, sizeof(line),
+		 "xlb_vip_drops_total{vip=\"[2001:db8::10]:443/udp\",reason=\"encap\"} %llu",
+		 (unsigned long long)pc_sum(5 + 340));
 	ASSERT_LINE(a.buf, line);
 	/* per real (index 1, 2, 15) */
 	snprintf(line, sizeof(line),
@@ -556,7 +573,7 @@ static void test_render_exact(void)
 "# TYPE xlb_vip_bytes_total counter\n"
 "# HELP xlb_vip_new_flows_total New flows (TCP SYNs and flow-table misses); its rate is connections per second\n"
 "# TYPE xlb_vip_new_flows_total counter\n"
-"# HELP xlb_vip_drops_total Packets to the VIP that were dropped\n"
+"# HELP xlb_vip_drops_total Packets to the VIP that were dropped, by reason\n"
 "# TYPE xlb_vip_drops_total counter\n"
 "# HELP xlb_vip_reals Reals configured on the VIP\n"
 "# TYPE xlb_vip_reals gauge\n"

@@ -36,7 +36,7 @@ const char *const xlb_dp_map_names[XLB_DP__MAX] = {
 	[XLB_DP_FLOWS] = "xlb_flows",
 	[XLB_DP_CONFIG] = "xlb_config",
 	[XLB_DP_STATS] = "xlb_stats",
-	[XLB_DP_VIP_STATS] = "xlb_vip_stats",
+	[XLB_DP_VIP_STATS] = "xlb_vipstats_v2",
 	[XLB_DP_REAL_STATS] = "xlb_real_stats",
 };
 

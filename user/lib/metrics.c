@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -577,9 +578,6 @@ static void vip_family(struct xlb_metrics *m, struct xlb_prom *out,
 		case 2:
 			val = m->vip_sum[v->index].new_flows;
 			break;
-		case 3:
-			val = m->vip_sum[v->index].drops;
-			break;
 		case 4:
 			if (!m->flow_sample_ns || v->index >= m->vip_max)
 				continue;
@@ -598,6 +596,51 @@ static void vip_family(struct xlb_metrics *m, struct xlb_prom *out,
 		}
 		}
 		xlb_prom__sample_raw(out, name, nl, ls, ll, val);
+	}
+}
+
+/*
+ * xlb_vip_drops_total{vip,reason}: one sample per reason field of struct
+ * xlb_vip_stats (their sum is its drops).
+ */
+static void vip_drops_family(struct xlb_metrics *m, struct xlb_prom *out,
+			     const struct xlb_metrics_model *model, const size_t *lab)
+{
+	static const struct {
+		const char *label;	/* ,reason="..."} */
+		size_t off;
+	} reasons[] = {
+		{ ",reason=\"no_real\"} ", offsetof(struct xlb_vip_stats, drop_no_real) },
+		{ ",reason=\"fragment\"} ", offsetof(struct xlb_vip_stats, drop_fragment) },
+		{ ",reason=\"too_big\"} ", offsetof(struct xlb_vip_stats, drop_too_big) },
+		{ ",reason=\"encap\"} ", offsetof(struct xlb_vip_stats, drop_encap) },
+	};
+	static const char name[] = "xlb_vip_drops_total{";
+	char num[24];
+	__u32 i;
+
+	xlb_prom__family(out, "xlb_vip_drops_total", XLB_PROM_COUNTER,
+			 "Packets to the VIP that were dropped, by reason");
+	for (i = 0; i < model->n_vips; i++) {
+		const struct xlb_metrics_vip *v = &model->vips[i];
+		const char *ls = m->labels.buf + lab[i];
+		size_t ll = lab[i + 1] - lab[i];
+
+		if (v->index >= m->vip_max || !m->vip_ok[v->index])
+			continue;
+		for (size_t r = 0; r < sizeof(reasons) / sizeof(reasons[0]); r++) {
+			const char *row = (const char *)&m->vip_sum[v->index];
+			__u64 val;
+			size_t n;
+
+			memcpy(&val, row + reasons[r].off, sizeof(val));
+			n = xlb_prom_fmt_u64(num, val);
+			xlb_prom__put(out, name, sizeof(name) - 1);
+			xlb_prom__put(out, ls, ll);
+			xlb_prom__puts(out, reasons[r].label);
+			xlb_prom__put(out, num, n);
+			xlb_prom__put(out, "\n", 1);
+		}
 	}
 }
 
@@ -732,8 +775,8 @@ static int render_model(struct xlb_metrics *m, const struct xlb_metrics_model *m
 		for (i = 0; i < model->n_vips; i++)
 			if (model->vips[i].index < m->vip_max)
 				m->idx[n++] = model->vips[i].index;
-		rerr = read_rows(m, m->maps.vip_stats_fd, 4, m->vip_max, m->idx, n,
-				 (__u64 *)m->vip_sum, m->vip_ok);
+		rerr = read_rows(m, m->maps.vip_stats_fd, sizeof(struct xlb_vip_stats) / 8,
+				 m->vip_max, m->idx, n, (__u64 *)m->vip_sum, m->vip_ok);
 		if (rerr) {
 			pr_warn("metrics: reading %s: %s\n", m->vip_name, strerror(-rerr));
 			memset(m->vip_ok, 0, m->vip_max * sizeof(*m->vip_ok));
@@ -771,8 +814,7 @@ static int render_model(struct xlb_metrics *m, const struct xlb_metrics_model *m
 			   "Bytes of the packets forwarded to a real, as received (before encapsulation)", 1);
 		vip_family(m, out, model, vlab, "xlb_vip_new_flows_total", XLB_PROM_COUNTER,
 			   "New flows (TCP SYNs and flow-table misses); its rate is connections per second", 2);
-		vip_family(m, out, model, vlab, "xlb_vip_drops_total", XLB_PROM_COUNTER,
-			   "Packets to the VIP that were dropped", 3);
+		vip_drops_family(m, out, model, vlab);
 		if (m->flow_sample_ns)
 			vip_family(m, out, model, vlab, "xlb_vip_active_flows", XLB_PROM_GAUGE,
 				   "Flows of the VIP used within the active window (flow-table sample)", 4);

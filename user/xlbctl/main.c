@@ -252,6 +252,15 @@ static void print_stats(json_t *res)
 		       json_integer_value(json_object_get(v, "bytes")),
 		       json_integer_value(json_object_get(v, "new_flows")),
 		       json_integer_value(json_object_get(v, "drops")));
+		if (json_integer_value(json_object_get(v, "drops"))) {
+			const char *sep = "     drops:";
+
+			json_object_foreach(json_object_get(v, "drop_reasons"), k, val) {
+				printf("%s %s %lld", sep, k, json_integer_value(val));
+				sep = ",";
+			}
+			printf("\n");
+		}
 		json_array_foreach(json_object_get(v, "reals"), j, r)
 			printf("  -> %-35s %14lld %16lld\n",
 			       json_string_value(json_object_get(r, "address")),

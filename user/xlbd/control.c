@@ -419,10 +419,15 @@ static json_t *do_stats(struct xlbd *d, json_t *req, char *err, size_t errlen)
 				"index", (int)v->reals[j].index, "packets", (json_int_t)rs.packets,
 				"bytes", (json_int_t)rs.bytes));
 		}
-		json_array_append_new(vips, json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:o}",
+		json_array_append_new(vips, json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:o, s:o}",
 			"vip", xlb_vip_str(&v->key, vs), "id", (int)v->id,
 			"packets", (json_int_t)vst.packets, "bytes", (json_int_t)vst.bytes,
 			"new_flows", (json_int_t)vst.new_flows, "drops", (json_int_t)vst.drops,
+			"drop_reasons", json_pack("{s:I, s:I, s:I, s:I}",
+				"no_real", (json_int_t)vst.drop_no_real,
+				"fragment", (json_int_t)vst.drop_fragment,
+				"too_big", (json_int_t)vst.drop_too_big,
+				"encap", (json_int_t)vst.drop_encap),
 			"reals", reals));
 	}
 	return xlb_api_ok(json_pack("{s:o, s:o}", "global", glob, "vips", vips));
