@@ -21,6 +21,7 @@
 
 #include "addr.h"
 #include "api.h"
+#include "health.h"
 #include "log.h"
 #include "xlbd.h"
 
@@ -153,6 +154,7 @@ int xlbd_apply(struct xlbd *d, struct xlb_state *next, char *err, size_t errlen)
 	xlb_state__free(&d->want);
 	d->want = *next;
 	xlb_state__init(next);
+	xlbd_health_sync(d);
 	ret = xlb_state__save(&d->want, d->state_path, serr, sizeof(serr));
 	if (ret) {
 		pr_warn("state file: %s\n", serr);
@@ -196,10 +198,12 @@ static json_t *do_ping(struct xlbd *d, json_t *req, char *err, size_t errlen)
 
 static json_t *do_add_vip(struct xlbd *d, json_t *req, char *err, size_t errlen)
 {
-	static const char *const keys[] = { "vip", "hash", "encap", "ring_size", NULL };
+	static const char *const keys[] = { "vip", "hash", "encap", "ring_size", "health",
+					    "all_down", NULL };
 	struct xlb_vip_cfg v = { .ring_size = XLB_RING_SIZE_DEFAULT };
 	const char *hash, *encap;
-	int ret;
+	bool has_health;
+	int ret, all_down;
 
 	if ((ret = req_keys(req, keys, err, errlen)) || (ret = req_vip(req, &v.key, err, errlen)) ||
 	    (ret = req_str(req, "hash", false, &hash, err, errlen)) ||
@@ -223,8 +227,12 @@ static json_t *do_add_vip(struct xlbd *d, json_t *req, char *err, size_t errlen)
 		}
 		v.encap = ret;
 	}
+	if (xlbd_health_req(req, &v.health, &has_health, &all_down, err, errlen))
+		return NULL;
+	v.all_down = all_down < 0 ? XLB_ALL_DOWN_FAIL_OPEN : all_down;
 	EDIT_BEGIN(d, next);
 	ret = xlb_state__add_vip(&next, &v, err, errlen);
+	xlbd_health_spec_free(v.health);
 	return finish_edit(d, &next, ret, err, errlen);
 }
 
@@ -363,13 +371,17 @@ static json_t *do_list(struct xlbd *d, json_t *req, char *err, size_t errlen)
 						    json_string(xlbd_real_state_name(r, wr->weight)));
 				json_object_set_new(o, "next_hop_mac", json_string(ms));
 			}
+			xlbd_health_list_real(d, r, o);
 			json_array_append_new(reals, o);
 		}
-		json_array_append_new(vips, json_pack("{s:s, s:i, s:s, s:s, s:i, s:o}",
+		json_t *vo = json_pack("{s:s, s:i, s:s, s:s, s:i, s:o}",
 			"vip", xlb_vip_str(&wv->key, vs), "id", v ? (int)v->id : -1,
 			"hash", xlb_hash_mode_name(wv->hash_mode),
 			"encap", xlb_encap_name(wv->encap), "ring_size", (int)wv->ring_size,
-			"reals", reals));
+			"reals", reals);
+
+		xlbd_health_list_vip(d, v, vo);
+		json_array_append_new(vips, vo);
 	}
 	json_object_set_new(res, "vips", vips);
 	return xlb_api_ok(res);
@@ -463,6 +475,8 @@ static const struct {
 	{ "apply", do_apply },
 	{ "dump", do_dump },
 	{ "shutdown", do_shutdown },
+	{ "health", xlbd_health_verb },
+	{ "set-health", xlbd_set_health_verb },
 };
 
 static json_t *dispatch(struct xlbd *d, const char *text, size_t len)

@@ -19,7 +19,7 @@
 #include <linux/types.h>
 #include <jansson.h>
 
-#include "health.h"
+#include "../lib/health.h"	/* the engine (this file has its name) */
 
 struct xlbd;
 struct rt_real;
@@ -70,6 +70,15 @@ void xlbd_metrics_on_probe(struct xlbd *d, const struct xlb_health_probe *p)
 /* Control API: the "health" and "set-health" verbs; fields of "list". */
 json_t *xlbd_health_verb(struct xlbd *d, json_t *req, char *err, size_t errlen);
 json_t *xlbd_set_health_verb(struct xlbd *d, json_t *req, char *err, size_t errlen);
+/*
+ * Reads "health" (an object, or null for none) and "all_down" of a request:
+ * *spec (heap, free with xlbd_health_spec_free; NULL for null or absent),
+ * *has_spec (the key was there), *all_down (-1 when absent). 0 or -errno + err.
+ */
+struct xlb_health_spec;
+int xlbd_health_req(json_t *req, struct xlb_health_spec **spec, bool *has_spec, int *all_down,
+		    char *err, size_t errlen);
+void xlbd_health_spec_free(struct xlb_health_spec *spec);
 /* Adds "health" (and "all_down") keys to a VIP's / real's object of `list`. */
 void xlbd_health_list_vip(const struct xlbd *d, const struct rt_vip *v, json_t *o);
 void xlbd_health_list_real(const struct xlbd *d, const struct rt_real *r, json_t *o);

@@ -30,6 +30,7 @@
 
 #include "api.h"
 #include "bpffs.h"
+#include "health.h"
 #include "log.h"
 #include "xlbd.h"
 
@@ -353,6 +354,10 @@ int main(int argc, char **argv)
 		pr_warn("event loop setup: %s\n", strerror(errno));
 		goto out;
 	}
+	/* Targets start per their init policy: health state is not persisted. */
+	if (xlbd_health_start(d))
+		goto out;
+	xlbd_health_sync(d);
 	if (xlbd_control_start(d))
 		goto out;
 	if (!foreground) {
@@ -380,6 +385,7 @@ int main(int argc, char **argv)
 	ret = err ? 1 : 0;
 out:
 	xlbd_control_stop(d);
+	xlbd_health_stop(d);
 	if (d->dp.ifindex) {
 		if (exit_detach || d->detach_on_exit) {
 			if (xlb_dp__detach(&d->dp))

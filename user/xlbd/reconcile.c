@@ -1108,6 +1108,43 @@ int xlbd_set_real_down(struct xlbd *d, const struct xlb_vip_key *vip, const unio
 	return down ? write_real(d, r, XLB_REAL_F_DOWN) : 0;
 }
 
+int xlbd_set_reals_down(struct xlbd *d, struct rt_vip *v, const bool *down)
+{
+	size_t n = v->nreals;
+	bool *going = calloc(n ? n : 1, sizeof(*going));
+	char err[256];
+	int ret = 0;
+
+	if (!going)
+		return -ENOMEM;
+	/* Coming up: the flag goes first, so the ring never points to a flagged real. */
+	for (size_t j = 0; j < n; j++) {
+		struct rt_real *r = &v->reals[j];
+
+		if (r->down && !down[j]) {
+			r->down = false;
+			ret = write_real(d, r, 0);
+			if (ret)
+				goto out;
+		} else if (!r->down && down[j]) {
+			r->down = true;
+			going[j] = true;
+		}
+	}
+	ret = xlbd_reconcile(d, &d->want, 0, err, sizeof(err));
+	if (ret) {
+		pr_warn("health states: %s\n", err);
+		goto out;
+	}
+	/* Going down: out of the ring now, flag them so their flows reselect. */
+	for (size_t j = 0; j < n && j < v->nreals; j++)
+		if (going[j] && v->reals[j].down)
+			ret = write_real(d, &v->reals[j], XLB_REAL_F_DOWN) ?: ret;
+out:
+	free(going);
+	return ret;
+}
+
 /* ---- housekeeping ---- */
 
 static void expire_quarantine(struct xlbd *d)

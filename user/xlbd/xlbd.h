@@ -123,6 +123,12 @@ void xlbd_neigh_event(void *ctx, __u8 family, const union xlb_addr *addr, int if
  */
 int xlbd_set_real_down(struct xlbd *d, const struct xlb_vip_key *vip, const union xlb_addr *addr,
 		       __u8 family, bool down);
+/*
+ * The same for several reals of one VIP at once (down[j] for v->reals[j]):
+ * flags cleared for those coming up, one ring update, then flags set for
+ * those going down. 0 or -errno of the maps.
+ */
+int xlbd_set_reals_down(struct xlbd *d, struct rt_vip *v, const bool *down);
 struct rt_vip *xlbd_find_vip(struct xlbd *d, const struct xlb_vip_key *key);
 const char *xlbd_real_state_name(const struct rt_real *r, __u32 weight);
 
