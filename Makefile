@@ -57,7 +57,12 @@ BENCH_BINS := $(patsubst %.c,$(OUTPUT)/%,$(BENCH_SRCS))
 
 DEPS_STAMP := $(OUTPUT)/.deps-ok
 
-.PHONY: all deps check test-bins bench demo install clean lab-up lab-down
+# Build version (xlb_build_info): a VERSION file when there is one, else git.
+# The stamp changes only with the version, so only what prints it rebuilds.
+XLB_VERSION   := $(shell cat VERSION 2>/dev/null || git describe --always --dirty 2>/dev/null || echo unknown)
+VERSION_STAMP := $(OUTPUT)/.version
+
+.PHONY: all deps check test-bins bench demo install clean lab-up lab-down FORCE
 .DEFAULT_GOAL := all
 
 all: $(DEPS_STAMP) $(TOOL_BINS)
@@ -86,6 +91,12 @@ $(OUTPUT)/%.o: %.c $(SKELS) | $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(VERSION_STAMP): FORCE
+	$(Q)mkdir -p $(@D) && (echo '$(XLB_VERSION)' | cmp -s - $@ || echo '$(XLB_VERSION)' > $@)
+
+$(OUTPUT)/user/xlbd/metrics.o: CFLAGS += -DXLB_VERSION='"$(XLB_VERSION)"'
+$(OUTPUT)/user/xlbd/metrics.o: $(VERSION_STAMP)
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
