@@ -22,6 +22,7 @@
 #include "addr.h"
 #include "api.h"
 #include "health.h"
+#include "metrics.h"
 #include "log.h"
 #include "xlbd.h"
 
@@ -156,6 +157,7 @@ int xlbd_apply(struct xlbd *d, struct xlb_state *next, char *err, size_t errlen)
 	xlb_state__init(next);
 	xlbd_health_sync(d);
 	ret = xlb_state__save(&d->want, d->state_path, serr, sizeof(serr));
+	xlbd_metrics_state_write(!ret);
 	if (ret) {
 		pr_warn("state file: %s\n", serr);
 		snprintf(err, errlen, "applied, but the state file was not saved: %s", serr);
@@ -486,15 +488,20 @@ static json_t *dispatch(struct xlbd *d, const char *text, size_t len)
 	const char *verb = NULL;
 	json_t *req, *resp = NULL;
 
+	/* Metrics: verb "unknown" for anything that names no verb of ours (bounded labels). */
 	req = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!req)
+	if (!req) {
+		xlbd_metrics_api("unknown", "malformed");
 		return xlb_api_error("malformed request: %s (at byte %d)", jerr.text, jerr.position);
+	}
 	if (!json_is_object(req)) {
 		json_decref(req);
+		xlbd_metrics_api("unknown", "malformed");
 		return xlb_api_error("malformed request: must be a JSON object");
 	}
 	if (req_str(req, "verb", true, &verb, err, sizeof(err))) {
 		json_decref(req);
+		xlbd_metrics_api("unknown", "malformed");
 		return xlb_api_error("%s", err);
 	}
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
@@ -505,9 +512,12 @@ static json_t *dispatch(struct xlbd *d, const char *text, size_t len)
 			resp = xlb_api_error("%s", err[0] ? err : "failed");
 		pr_debug("api: %s -> %s\n", verb, json_is_true(json_object_get(resp, "ok")) ?
 			 "ok" : json_string_value(json_object_get(resp, "error")));
+		xlbd_metrics_api(verbs[i].name, json_is_true(json_object_get(resp, "ok")) ?
+				 "ok" : "error");
 		json_decref(req);
 		return resp;
 	}
+	xlbd_metrics_api("unknown", "error");
 	resp = xlb_api_error("unknown verb \"%s\"", verb);
 	json_decref(req);
 	return resp;
@@ -521,10 +531,11 @@ static void conn_ready(void *ctx, int fd, uint32_t events)
 
 	if (ret == 0)
 		return;
-	if (ret == 1 && cn->refused)
+	if (ret == 1 && cn->refused) {
+		xlbd_metrics_api("unknown", "denied");
 		resp = xlb_api_error("permission denied: the xlbd API serves root only "
 				     "(peer uid %u)", cn->uid);
-	else if (ret == 1)
+	} else if (ret == 1)
 		resp = dispatch(cn->d, cn->c.buf, cn->c.len);
 	else if (ret == -E2BIG)
 		resp = xlb_api_error("request larger than %u bytes", XLB_API_MAX_MSG);

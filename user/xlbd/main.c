@@ -31,6 +31,7 @@
 #include "api.h"
 #include "bpffs.h"
 #include "health.h"
+#include "metrics.h"
 #include "log.h"
 #include "xlbd.h"
 
@@ -54,6 +55,7 @@ static void usage(FILE *f)
 		"      --detach-on-exit      detach the program and remove the pins on exit\n"
 		"  -p, --pid-file PATH       pid file when daemonized (default %s)\n"
 		"      --quarantine SECONDS  before a removed real's index is reused (default 60)\n"
+		"      --metrics ADDR:PORT   Prometheus endpoint (default 127.0.0.1:9120; off)\n"
 		"  -v, --verbose             debug logging\n"
 		"  -h, --help\n", DEFAULT_STATE_DIR, XLB_API_SOCKET, DEFAULT_PID_FILE);
 }
@@ -214,12 +216,13 @@ int main(int argc, char **argv)
 		{ "detach-on-exit", no_argument, NULL, 'D' },
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "quarantine", required_argument, NULL, 'Q' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	struct xlbd *d = &xlbd;
-	const char *pid_file = DEFAULT_PID_FILE;
+	const char *pid_file = DEFAULT_PID_FILE, *metrics_listen = NULL;
 	bool foreground = false, pid_written = false;
 	int verbose = 0, sfd = -1, ret = 1, err, c;
 	char errbuf[512];
@@ -275,6 +278,9 @@ int main(int argc, char **argv)
 			d->quarantine_ms = secs * 1000LL;
 			break;
 		}
+		case 'M':
+			metrics_listen = optarg;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -345,6 +351,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	err = xlb_state__save(&d->want, d->state_path, errbuf, sizeof(errbuf));
+	xlbd_metrics_state_write(!err);
 	if (err)
 		pr_warn("state file: %s\n", errbuf);
 
@@ -358,7 +365,7 @@ int main(int argc, char **argv)
 	if (xlbd_health_start(d))
 		goto out;
 	xlbd_health_sync(d);
-	if (xlbd_control_start(d))
+	if (xlbd_control_start(d) || xlbd_metrics_start(d, metrics_listen))
 		goto out;
 	if (!foreground) {
 		if (daemon(0, 0)) {
@@ -384,6 +391,7 @@ int main(int argc, char **argv)
 		pr_warn("event loop: %s\n", strerror(-err));
 	ret = err ? 1 : 0;
 out:
+	xlbd_metrics_stop(d);
 	xlbd_control_stop(d);
 	xlbd_health_stop(d);
 	if (d->dp.ifindex) {
