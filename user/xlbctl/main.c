@@ -29,13 +29,42 @@ enum {
 	O_FILE = 1 << 5,
 	O_DETACH = 1 << 6,
 	O_JSON = 1 << 7,
+	O_HEALTH = 1 << 8,	/* --health and the check's options */
+	O_ALL_DOWN = 1 << 9,
+	O_CLEAR = 1 << 10,
 };
+
+/* Health-check options: flag -> key of the "health" object, and how to read the value. */
+enum hopt_type { H_STR, H_U32, H_EXPECT };
+static const struct hopt {
+	const char *flag, *key;
+	enum hopt_type type;
+} hopts[] = {
+	{ "--health", "kind", H_STR },
+	{ "--health-port", "port", H_U32 },
+	{ "--health-path", "path", H_STR },
+	{ "--health-host", "host", H_STR },
+	{ "--health-expect", "expect", H_EXPECT },
+	{ "--health-address", "address", H_STR },
+	{ "--health-source", "source", H_STR },
+	{ "--interval-ms", "interval_ms", H_U32 },
+	{ "--timeout-ms", "timeout_ms", H_U32 },
+	{ "--rise", "rise", H_U32 },
+	{ "--fall", "fall", H_U32 },
+	{ "--hold-down-ms", "hold_down_ms", H_U32 },
+	{ "--init", "init", H_STR },
+	{ "--health-payload", "payload", H_STR },
+	{ "--health-reply", "reply", H_STR },
+};
+#define NHOPTS (sizeof(hopts) / sizeof(hopts[0]))
 
 struct args {
 	const char *socket;
 	bool json;
 	const char *hash, *encap, *ring, *weight, *file;
-	bool watch, detach;
+	bool watch, detach, clear;
+	const char *all_down;
+	const char *hval[NHOPTS];	/* health options given */
 	unsigned int seen;		/* O_* given */
 	const char *pos[8];
 	int npos;
@@ -48,6 +77,7 @@ struct verb {
 	unsigned int opts;		/* O_* accepted */
 	const char *usage;
 	const char *help;
+	int npos_opt;			/* optional positional arguments after npos */
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -128,6 +158,65 @@ static int check_real(const char *s)
 	return 0;
 }
 
+/*
+ * The "health" object from the options (NULL + message when one is bad):
+ * numbers as numbers, --health-expect "200-299,302" as [ "200-299", 302 ].
+ */
+static json_t *health_obj(struct args *a, int *ret)
+{
+	json_t *o = json_object();
+
+	*ret = 0;
+	for (size_t i = 0; i < NHOPTS; i++) {
+		const char *v = a->hval[i];
+		__u32 n;
+
+		if (!v)
+			continue;
+		if (hopts[i].type == H_U32) {
+			if (parse_u32_opt(hopts[i].flag, v, &n)) {
+				*ret = 2;
+				json_decref(o);
+				return NULL;
+			}
+			json_object_set_new(o, hopts[i].key, json_integer(n));
+		} else if (hopts[i].type == H_EXPECT) {
+			json_t *arr = json_array();
+			char *dup = strdup(v), *save = NULL;
+
+			for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save))
+				json_array_append_new(arr, xlb_parse_u32(t, &n) ? json_string(t) :
+							   json_integer(n));
+			free(dup);
+			json_object_set_new(o, hopts[i].key, arr);
+		} else {
+			json_object_set_new(o, hopts[i].key, json_string(v));
+		}
+	}
+	return o;
+}
+
+/* Adds "health" / "all_down" to req from the options. 0, or 2 after a message. */
+static int add_health(struct args *a, json_t *req)
+{
+	int ret;
+
+	if (a->all_down)
+		json_object_set_new(req, "all_down", json_string(a->all_down));
+	if (a->clear) {
+		if (a->seen & O_HEALTH)
+			return usage_error("--clear removes the check: give no check option with it");
+		json_object_set_new(req, "health", json_null());
+	} else if (a->seen & O_HEALTH) {
+		json_t *h = health_obj(a, &ret);
+
+		if (!h)
+			return ret;
+		json_object_set_new(req, "health", h);
+	}
+	return 0;
+}
+
 static int do_add_vip(struct args *a)
 {
 	json_t *req;
@@ -146,6 +235,10 @@ static int do_add_vip(struct args *a)
 			return 2;
 		}
 		json_object_set_new(req, "ring_size", json_integer(ring));
+	}
+	if (add_health(a, req)) {
+		json_decref(req);
+		return 2;
 	}
 	return simple(a, req);
 }
@@ -190,6 +283,101 @@ static int do_set_weight(struct args *a)
 				   a->pos[0], "real", a->pos[1], "weight", (json_int_t)w));
 }
 
+static int do_set_health(struct args *a)
+{
+	json_t *req;
+
+	if (check_vip(a->pos[0]) || (a->npos > 1 && check_real(a->pos[1])))
+		return 2;
+	if (!(a->seen & (O_HEALTH | O_ALL_DOWN | O_CLEAR)))
+		return usage_error("set-health: give check options, --clear or --all-down");
+	req = json_pack("{s:s, s:s}", "verb", "set-health", "vip", a->pos[0]);
+	if (a->npos > 1)
+		json_object_set_new(req, "real", json_string(a->pos[1]));
+	if (add_health(a, req)) {
+		json_decref(req);
+		return 2;
+	}
+	return simple(a, req);
+}
+
+static void print_json(json_t *o);
+
+/* "3.2 s ago" style age of a change, from since_change_ms. */
+static const char *age_str(long long ms, char *buf, size_t len)
+{
+	if (ms < 10000)
+		snprintf(buf, len, "%lld ms", ms);
+	else if (ms < 3600 * 1000LL)
+		snprintf(buf, len, "%lld s", ms / 1000);
+	else
+		snprintf(buf, len, "%lld h", ms / 3600000);
+	return buf;
+}
+
+static int do_health(struct args *a)
+{
+	json_t *req = json_pack("{s:s}", "verb", "health"), *resp, *res, *v, *r;
+	size_t i, j;
+
+	if (a->npos > 0) {
+		if (check_vip(a->pos[0])) {
+			json_decref(req);
+			return 2;
+		}
+		json_object_set_new(req, "vip", json_string(a->pos[0]));
+	}
+	res = call(a, req, &resp);
+	if (!res)
+		return 1;
+	if (a->json) {
+		print_json(res);
+		json_decref(resp);
+		return 0;
+	}
+	json_array_foreach(json_object_get(res, "vips"), i, v) {
+		json_t *chk = json_object_get(v, "check");
+
+		printf("%s  check %s, all down: %s%s (%lld times)\n",
+		       json_string_value(json_object_get(v, "vip")),
+		       chk ? (json_string_value(json_object_get(chk, "kind")) ?: "tcp") : "none",
+		       json_string_value(json_object_get(v, "all_down")) ?: "-",
+		       json_is_true(json_object_get(v, "all_reals_down")) ? ", NOW" : "",
+		       json_integer_value(json_object_get(v, "all_down_events")));
+		printf("  -> %-30s %-6s %-5s %-7s %-5s %-12s %-10s %s\n", "REAL", "WEIGHT", "RING",
+		       "HEALTH", "LAST", "LAST-CHANGE", "LATENCY", "LAST-FAILURE");
+		json_array_foreach(json_object_get(v, "reals"), j, r) {
+			json_t *h = json_object_get(r, "health");
+			char age[32], lat[32];
+
+			if (!json_is_object(h)) {
+				printf("  -> %-30s %-6lld %-5s %-7s\n",
+				       json_string_value(json_object_get(r, "address")),
+				       json_integer_value(json_object_get(r, "weight")),
+				       json_is_true(json_object_get(r, "in_ring")) ? "yes" : "no",
+				       "-");
+				continue;
+			}
+			snprintf(lat, sizeof(lat), "%.3f ms",
+				 json_integer_value(json_object_get(h, "latency_us")) / 1000.0);
+			printf("  -> %-30s %-6lld %-5s %-7s %-5s %-12s %-10s %s\n",
+			       json_string_value(json_object_get(r, "address")),
+			       json_integer_value(json_object_get(r, "weight")),
+			       json_is_true(json_object_get(r, "in_ring")) ? "yes" : "no",
+			       json_string_value(json_object_get(h, "state")),
+			       !json_is_true(json_object_get(h, "probed")) ? "-" :
+			       json_is_true(json_object_get(h, "last_ok")) ? "ok" : "fail",
+			       age_str(json_integer_value(json_object_get(h, "since_change_ms")),
+				       age, sizeof(age)),
+			       json_is_true(json_object_get(h, "probed")) ? lat : "-",
+			       *(json_string_value(json_object_get(h, "last_reason")) ?: "") ?
+			       json_string_value(json_object_get(h, "last_reason")) : "-");
+		}
+	}
+	json_decref(resp);
+	return 0;
+}
+
 static void print_json(json_t *o)
 {
 	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
@@ -217,7 +405,8 @@ static int do_list(struct args *a)
 	       json_string_value(json_object_get(res, "xdp_mode")),
 	       json_is_true(json_object_get(res, "dispatcher")) ? ", libxdp dispatcher" : "");
 	printf("%-40s %-13s %-6s %s\n", "VIP", "HASH", "ENCAP", "RING");
-	printf("  -> %-35s %-7s %-11s %-6s %s\n", "REAL", "WEIGHT", "STATE", "INDEX", "NEXT-HOP");
+	printf("  -> %-35s %-7s %-11s %-6s %-18s %s\n", "REAL", "WEIGHT", "STATE", "INDEX",
+	       "NEXT-HOP", "HEALTH");
 	json_array_foreach(json_object_get(res, "vips"), i, v) {
 		printf("%-40s %-13s %-6s %lld\n", json_string_value(json_object_get(v, "vip")),
 		       json_string_value(json_object_get(v, "hash")),
@@ -227,10 +416,13 @@ static int do_list(struct args *a)
 			const char *st = json_string_value(json_object_get(r, "state"));
 			const char *mac = json_string_value(json_object_get(r, "next_hop_mac"));
 
-			printf("  -> %-35s %-7lld %-11s %-6lld %s\n",
+			const char *hs = json_string_value(json_object_get(r, "health"));
+
+			printf("  -> %-35s %-7lld %-11s %-6lld %-18s %s\n",
 			       json_string_value(json_object_get(r, "address")),
 			       json_integer_value(json_object_get(r, "weight")), st ? st : "-",
-			       json_integer_value(json_object_get(r, "index")), mac ? mac : "-");
+			       json_integer_value(json_object_get(r, "index")), mac ? mac : "-",
+			       hs ? hs : "-");
 		}
 	}
 	json_decref(resp);
@@ -351,9 +543,16 @@ static int do_ping(struct args *a)
 static int do_help(struct args *a);
 
 static const struct verb verbs[] = {
-	{ "add-vip", do_add_vip, 1, O_HASH | O_ENCAP | O_RING,
-	  "add-vip VIP [--hash 5tuple|src-ip|src-ip-dport] [--encap ipip|gue] [--ring-size M]",
+	{ "add-vip", do_add_vip, 1, O_HASH | O_ENCAP | O_RING | O_HEALTH | O_ALL_DOWN,
+	  "add-vip VIP [--hash 5tuple|src-ip|src-ip-dport] [--encap ipip|gue] [--ring-size M]\n"
+	  "          [CHECK] [--all-down fail_open|drop]",
 	  "add a VIP (ADDR:PORT/PROTO or [V6ADDR]:PORT/PROTO; port 0 = every port)" },
+	{ "set-health", do_set_health, 1, O_HEALTH | O_ALL_DOWN | O_CLEAR,
+	  "set-health VIP [REAL] [CHECK | --clear] [--all-down fail_open|drop]",
+	  "set (replace) or --clear the health check of a VIP, or a real's override of it;\n"
+	  "      --all-down: what the VIP does when every real is down", 1 },
+	{ "health", do_health, 0, O_JSON, "health [-j] [VIP]",
+	  "each real's health: state, last result, last change, latency, last failure", 1 },
 	{ "del-vip", do_del_vip, 1, 0, "del-vip VIP", "remove a VIP and its reals" },
 	{ "add-real", do_add_real, 2, O_WEIGHT, "add-real VIP REAL [--weight W]",
 	  "add a real server (IPv4 or IPv6 address), weight 0..1000, default 1" },
@@ -379,6 +578,17 @@ static int do_help(struct args *a)
 	printf("Usage: xlbctl [--socket PATH] [-j] VERB [ARGS]\n\nVerbs (any unique prefix):\n");
 	for (size_t i = 0; i < NVERBS; i++)
 		printf("  %s\n      %s\n", verbs[i].usage, verbs[i].help);
+	printf("\nCHECK (health check options; README \"Health checks\"):\n"
+	       "  --health tcp|http|https|udp|none  kind (a VIP without a check is not probed)\n"
+	       "  --health-port N       port to probe (default: the VIP's; required for port 0)\n"
+	       "  --health-path P       HTTP(S) path (default /)\n"
+	       "  --health-host H       HTTP Host header / TLS name\n"
+	       "  --health-expect L     accepted HTTP statuses, e.g. 200-299,302 (default 200-399)\n"
+	       "  --health-address A    probe this address instead of the real's\n"
+	       "  --health-source A     source address of probes\n"
+	       "  --health-payload S, --health-reply S   UDP datagram, exact reply expected\n"
+	       "  --interval-ms N --timeout-ms N --rise N --fall N --hold-down-ms N\n"
+	       "  --init up|down        state before the first probes (default up)\n");
 	printf("\nOptions:\n  --socket PATH  xlbd's control socket (default %s)\n"
 	       "  -j, --json     JSON output\n", XLB_API_SOCKET);
 	return 0;
@@ -431,6 +641,27 @@ int main(int argc, char **argv)
 				val = &a.file, o = O_FILE;
 			*val = argv[++i];
 			a.seen |= o;
+		} else if (!strcmp(s, "--all-down")) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a value", s);
+			a.all_down = argv[++i];
+			a.seen |= O_ALL_DOWN;
+		} else if (!strcmp(s, "--clear")) {
+			a.clear = true;
+			a.seen |= O_CLEAR;
+		} else if (s[0] == '-' && s[1] == '-' && ({
+				size_t h = 0;
+
+				while (h < NHOPTS && strcmp(hopts[h].flag, s))
+					h++;
+				if (h < NHOPTS) {
+					if (i + 1 >= argc)
+						return usage_error("%s needs a value", s);
+					a.hval[h] = argv[++i];
+					a.seen |= O_HEALTH;
+				}
+				h < NHOPTS; })) {
+			;
 		} else if (!strcmp(s, "-j") || !strcmp(s, "--json")) {
 			a.json = true;
 			a.seen |= O_JSON;
@@ -459,8 +690,8 @@ int main(int argc, char **argv)
 		return usage_error("unknown or ambiguous verb \"%s\"", verb_name);
 	if (a.seen & ~(v->opts | O_JSON))
 		return usage_error("option not accepted by %s: usage: xlbctl %s", v->name, v->usage);
-	if (a.npos != v->npos)
-		return usage_error("%s takes %d argument%s: usage: xlbctl %s", v->name, v->npos,
-				   v->npos == 1 ? "" : "s", v->usage);
+	if (a.npos < v->npos || a.npos > v->npos + v->npos_opt)
+		return usage_error("%s takes %d%s argument%s: usage: xlbctl %s", v->name, v->npos,
+				   v->npos_opt ? " or more" : "", v->npos == 1 ? "" : "s", v->usage);
 	return v->fn(&a);
 }
