@@ -103,7 +103,9 @@ $(LIB): $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 .SECONDEXPANSION:
-$(BIN)/%: $$(patsubst %.c,$(OUTPUT)/%.o,$$(wildcard user/$$*/*.c)) $(LIB)
+# (subst, not patsubst: make replaces a pattern rule's % by the stem before
+# the second expansion, which left the .c files as prerequisites.)
+$(BIN)/%: $$(addprefix $(OUTPUT)/,$$(subst .c,.o,$$(wildcard user/$$*/*.c))) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@

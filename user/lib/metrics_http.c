@@ -286,11 +286,16 @@ int xlb_metrics_http__start(struct xlb_metrics_http **out, const char *listen,
 	flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/*
+	 * No MHD_OPTION_LISTENING_ADDRESS_REUSE: MHD's default is SO_REUSEADDR
+	 * alone (a restart binds despite TIME_WAIT), while 1 adds SO_REUSEPORT,
+	 * with which a second xlbd on the same address would bind too and take
+	 * half of the scrapes instead of failing to start.
+	 */
 	errno = 0;
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				  MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 				  MHD_OPTION_CONNECTION_LIMIT, o.conn_limit,
 				  MHD_OPTION_CONNECTION_TIMEOUT, o.conn_timeout_s,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, o.conn_memory,
