@@ -93,6 +93,21 @@ static bool attached(struct xlbd *d)
 	return g.attached;
 }
 
+/* Label of xlb_xdp_attach_mode (the library's names, not libxdp's). */
+static const char *mode_label(enum xdp_attach_mode mode)
+{
+	switch (mode) {
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_SKB:
+		return "generic";
+	case XDP_MODE_HW:
+		return "offload";
+	default:
+		return "unknown";
+	}
+}
+
 static bool healthy(void *ctx)
 {
 	return attached(ctx);
@@ -165,7 +180,7 @@ static int model(void *ctx, struct xlb_metrics_model *mo)
 	mo->vips = g.vips;
 	mo->n_vips = d->nvips;
 	mo->daemon = &g.daemon;
-	mo->attach_mode = attached(d) ? xlb_xdp_mode_str(d->dp.xdp.mode) : NULL;
+	mo->attach_mode = attached(d) ? mode_label(d->dp.xdp.mode) : NULL;
 	mo->ifname = d->iface;
 	mo->version = XLB_VERSION;
 	return 0;
