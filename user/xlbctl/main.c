@@ -547,18 +547,18 @@ static const struct verb verbs[] = {
 	  "add-vip VIP [--hash 5tuple|src-ip|src-ip-dport] [--encap ipip|gue] [--ring-size M]\n"
 	  "          [CHECK] [--all-down fail_open|drop]",
 	  "add a VIP (ADDR:PORT/PROTO or [V6ADDR]:PORT/PROTO; port 0 = every port)" },
-	{ "set-health", do_set_health, 1, O_HEALTH | O_ALL_DOWN | O_CLEAR,
-	  "set-health VIP [REAL] [CHECK | --clear] [--all-down fail_open|drop]",
-	  "set (replace) or --clear the health check of a VIP, or a real's override of it;\n"
-	  "      --all-down: what the VIP does when every real is down", 1 },
-	{ "health", do_health, 0, O_JSON, "health [-j] [VIP]",
-	  "each real's health: state, last result, last change, latency, last failure", 1 },
 	{ "del-vip", do_del_vip, 1, 0, "del-vip VIP", "remove a VIP and its reals" },
 	{ "add-real", do_add_real, 2, O_WEIGHT, "add-real VIP REAL [--weight W]",
 	  "add a real server (IPv4 or IPv6 address), weight 0..1000, default 1" },
 	{ "del-real", do_del_real, 2, 0, "del-real VIP REAL", "remove a real server" },
 	{ "set-weight", do_set_weight, 3, 0, "set-weight VIP REAL W",
 	  "change a weight; 0 drains (no new flows, existing flows stay)" },
+	{ "set-health", do_set_health, 1, O_HEALTH | O_ALL_DOWN | O_CLEAR,
+	  "set-health VIP [REAL] [CHECK | --clear] [--all-down fail_open|drop]",
+	  "set (replace) or --clear the health check of a VIP, or a real's override of it;\n"
+	  "      --all-down: what the VIP does when every real is down", 1 },
+	{ "health", do_health, 0, O_JSON, "health [-j] [VIP]",
+	  "each real's health: state, last result, last change, latency, last failure", 1 },
 	{ "list", do_list, 0, O_JSON, "list [-j]", "VIPs, their reals, weights and state" },
 	{ "stats", do_stats, 0, O_JSON | O_WATCH, "stats [-j] [--watch]",
 	  "packets, bytes, new flows per VIP and real; global counters" },
@@ -690,8 +690,12 @@ int main(int argc, char **argv)
 		return usage_error("unknown or ambiguous verb \"%s\"", verb_name);
 	if (a.seen & ~(v->opts | O_JSON))
 		return usage_error("option not accepted by %s: usage: xlbctl %s", v->name, v->usage);
-	if (a.npos < v->npos || a.npos > v->npos + v->npos_opt)
-		return usage_error("%s takes %d%s argument%s: usage: xlbctl %s", v->name, v->npos,
-				   v->npos_opt ? " or more" : "", v->npos == 1 ? "" : "s", v->usage);
+	if (a.npos < v->npos || a.npos > v->npos + v->npos_opt) {
+		if (v->npos_opt)
+			return usage_error("%s takes %d to %d arguments: usage: xlbctl %s", v->name,
+					   v->npos, v->npos + v->npos_opt, v->usage);
+		return usage_error("%s takes %d argument%s: usage: xlbctl %s", v->name, v->npos,
+				   v->npos == 1 ? "" : "s", v->usage);
+	}
 	return v->fn(&a);
 }

@@ -478,8 +478,12 @@ json_t *xlbd_health_verb(struct xlbd *d, json_t *req, char *err, size_t errlen)
 	json_object_foreach(req, k, val) {
 		if (!strcmp(k, "verb"))
 			continue;
-		if (strcmp(k, "vip") || !json_is_string(val)) {
+		if (strcmp(k, "vip")) {
 			snprintf(err, errlen, "health: unknown key \"%s\" (accepted: vip)", k);
+			return NULL;
+		}
+		if (!json_is_string(val)) {
+			snprintf(err, errlen, "health: \"vip\" must be a string");
 			return NULL;
 		}
 		vs_req = json_string_value(val);
