@@ -17,6 +17,9 @@
 #   health_gauge  nginx of r2 stopped: Prometheus sees xlb_real_up of r2
 #                 go to 0 (the others stay 1), and back to 1 when nginx is
 #                 back; transitions and probe counters grew
+#   detached      the program detached behind xlbd's back: /healthz 503
+#                 and xlb_xdp_attach_mode{mode="none"} within ~1 s (last:
+#                 the lab forwards nothing after it)
 #   bad_requests  a 64 KiB header, 40 idle half-sent requests (slowloris),
 #                 unknown paths and methods: xlbd's API still answers at
 #                 once, a scrape is served and passes promtool, and
@@ -267,6 +270,20 @@ test_scrape_cost() {
 	t_ok "xlbd scraped by Prometheus meanwhile" wait_scrape
 }
 
+test_detached() {
+	need
+	local mode
+	mode=$(scrape | sed -n 's/^xlb_xdp_attach_mode{mode="\([a-z]*\)".*/\1/p')
+	t_match "$mode" '^(native|generic)$' "attached before"
+	# Both kinds off: whichever xlbd used.
+	inlb ip link set dev "$LAB_LB1_IF" xdpgeneric off
+	inlb ip link set dev "$LAB_LB1_IF" xdpdrv off
+	t_wait_for 5 bash -c "[ \"\$('$LAB' exec lb1 curl -s -m 2 -o /dev/null -w '%{http_code}' http://$MET/healthz)\" = 503 ]" ||
+		t_fail "/healthz not 503 within 5 s of the detach"
+	t_match "$(scrape)" 'xlb_xdp_attach_mode\{mode="none",interface="'"$LAB_LB1_IF"'"\} 1' "attach mode none"
+	t_ok "xlbd still answers" ctl ping
+}
+
 if [ -n "$(e2e_missing xlbd xlbctl xlb-decap)" ]; then
 	t_skip "not built yet: $(e2e_missing xlbd xlbctl xlb-decap)"
 	t_finish
@@ -286,4 +303,5 @@ else
 	t_skip "Prometheus server not available or did not start (scripts/deps.sh installs it)"
 fi
 t_run scrape_cost test_scrape_cost
+t_run healthz_follows_the_attach_state test_detached
 t_finish
