@@ -18,6 +18,9 @@
 #               by the hold-down
 #   all_down    every real down: fail_open forwards to all, drop drops
 #               (counted as drop_no_real)
+#   restart     health is runtime state: after an xlbd restart a dead real
+#               starts up (init up) and is out again within one interval +
+#               timeout; the check itself comes back from the state file
 # shellcheck disable=SC2046 # $(real_addrs ...) is split into addresses on purpose
 set -euo pipefail
 . "$(dirname "$0")/../lib/e2e.sh"
@@ -230,6 +233,26 @@ test_all_down() {
 	t_eq "$(counts_of "$out")" "r1=50" "only the healthy real serves"
 }
 
+test_restart() {
+	need
+	local vip=198.18.10.2:80/tcp r2=$LAB_R2_4 t0 det iv=200 to=150
+	e2e_vip $vip --health http --interval-ms $iv --timeout-ms $to --rise 2 --fall 3 \
+		-- $(real_addrs 4)
+	t_defer "'$LAB' exec r2 nginx -c '$LAB_RUN/r2/nginx.conf' >/dev/null 2>&1 || true"
+	nginx_stop r2
+	t_ok "r2 out of the ring" t_wait_for 3 in_ring $vip "$r2" no
+	QUIET=1 "$LAB" xlbd-kill TERM
+	e2e_xlbd
+	t0=$(now_ms)
+	t_eq "$(ctl -j health $vip | python3 -c 'import json,sys; print(json.load(sys.stdin)["vips"][0]["check"]["kind"])')" http "check restored from the state file"
+	t_ok "r2 out again after the restart" t_wait_for 3 in_ring $vip "$r2" no
+	det=$(($(change_ms $vip "$r2") - t0))
+	t_log "after a restart, the dead real (init up) was out again $det ms after the socket answered; bound interval + timeout = $((iv + to)) ms"
+	t_le "$det" $((iv + to + SLACK)) "time to find it again, ms"
+	nginx_start r2
+	t_ok "r2 back" t_wait_for 3 in_ring $vip "$r2" yes
+}
+
 if [ -n "$(e2e_missing xlbd xlbctl xlb-decap)" ]; then
 	t_skip "not built: $(e2e_missing xlbd xlbctl xlb-decap)"
 	t_finish
@@ -241,4 +264,5 @@ t_run http_500 test_http_500
 t_run blackhole test_blackhole
 t_run flapping test_flapping
 t_run all_down test_all_down
+t_run restart test_restart
 t_finish
