@@ -126,6 +126,13 @@ bench: all test-bins
 demo: all
 	$(Q)scripts/demo.sh
 
+# The netns lab on its own (scripts/lab.sh up|down|status), for poking at it by hand.
+lab-up: all
+	$(Q)scripts/lab.sh up
+
+lab-down:
+	$(Q)scripts/lab.sh down
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/sbin/

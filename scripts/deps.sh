@@ -10,7 +10,7 @@ PKGS=(
 	clang llvm gcc make pkg-config libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
 	libxxhash-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev
 	# run and test
-	iproute2 ethtool xdp-tools socat nginx-light curl procps util-linux openssl
+	iproute2 ethtool xdp-tools socat nginx-light curl procps util-linux openssl python3
 	prometheus	# promtool checks /metrics; lab tests scrape with a real server
 )
 
