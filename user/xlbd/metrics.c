@@ -32,12 +32,6 @@
 #define XLB_VERSION "unknown"
 #endif
 
-/*
- * Weak until the health integration is linked in (user/xlbd/health.c):
- * without it every real reports up = !down and no probe.
- */
-#pragma weak xlbd_health_real_status
-
 #define ATTACH_CHECK_MS 1000	/* /healthz and the attach gauge re-query the kernel at most this often */
 
 static struct {
@@ -158,8 +152,9 @@ static int model(void *ctx, struct xlb_metrics_model *mo)
 			lab += XLB_ADDR_STRLEN;
 			mr->index = r->index;
 			mr->weight = r->weight;
+			/* A real without a check: up unless marked down, no probe series. */
 			mr->up = !r->down;
-			if (xlbd_health_real_status && !xlbd_health_real_status(d, r, &st)) {
+			if (!xlbd_health_real_status(d, r, &st)) {
 				mr->up = st.state == XLB_HEALTH_UP;
 				mr->probed = st.probed;
 				mr->probe_latency_s = st.last_latency_us / 1e6;
