@@ -150,6 +150,10 @@ static const struct {
 	  "real 198.18.2.1: health: \"rise\"" },
 	{ "health on port-less VIP without port", "{\"vips\":[{\"vip\":\"198.18.0.1:0/tcp\",\"health\":{\"kind\":\"tcp\"},\"reals\":[{\"address\":\"198.18.2.1\"}]}]}",
 	  "real 198.18.2.1: health: the VIP has no port" },
+	{ "through_vip on an IPv6 VIP", "{\"vips\":[{\"vip\":\"[2001:db8:10::1]:80/tcp\",\"health\":{\"through_vip\":true},\"reals\":[{\"address\":\"2001:db8::2:1\"}]}]}",
+	  "\"through_vip\" needs a tcp check of an IPv4 VIP on an IPv4 real" },
+	{ "through_vip with http", "{\"vips\":[{\"vip\":\"198.18.0.1:80/tcp\",\"health\":{\"kind\":\"http\",\"through_vip\":true},\"reals\":[{\"address\":\"198.18.2.1\"}]}]}",
+	  "\"through_vip\" needs a tcp check" },
 	{ "all_down unknown", "{\"vips\":[{\"vip\":\"198.18.0.1:80/tcp\",\"all_down\":\"open\"}]}",
 	  "unknown all_down \"open\": use fail_open or drop" },
 };
@@ -371,6 +375,21 @@ static void test_health(void)
 	ASSERT_EQ(tc.kind, XLB_HEALTH_TCP, "override kind");
 	ASSERT_EQ(ntohs(((struct sockaddr_in *)&tc.addr)->sin_port), 8080, "override port");
 	ASSERT_EQ(tc.interval_ms, 200, "VIP's interval kept");
+	ASSERT_TRUE(!tc.through_vip, "direct by default");
+	{
+		static const char *tv = "{\"vips\":[{\"vip\":\"198.18.10.2:80/tcp\","
+			"\"health\":{\"through_vip\":true},\"reals\":[{\"address\":\"198.18.2.1\"}]}]}";
+		struct xlb_state t;
+
+		if (ASSERT_OK(parse(&t, tv, err, sizeof(err)), err)) {
+			ASSERT_OK(xlb_real_cfg__health_target(&t.vips[0], &t.vips[0].reals[0], &tc,
+							      err, sizeof(err)), err);
+			ASSERT_TRUE(tc.through_vip && tc.vip.ss_family == AF_INET &&
+				    ((struct sockaddr_in *)&tc.vip)->sin_addr.s_addr ==
+				    t.vips[0].key.addr.v4, "through_vip: the VIP's address filled in");
+			xlb_state__free(&t);
+		}
+	}
 	j = xlb_state__to_json(&a);
 	t1 = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);

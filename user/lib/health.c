@@ -359,6 +359,9 @@ static int cfg_normalise(const struct xlb_health_target_cfg *cfg, struct xlb_hea
 	for (__u32 i = 0; i < out->n_expect; i++)
 		if (out->expect[i].lo > out->expect[i].hi)
 			return -EINVAL;
+	if (out->through_vip && (out->kind != XLB_HEALTH_TCP || out->addr.ss_family != AF_INET ||
+				 out->vip.ss_family != AF_INET))
+		return -EINVAL;
 	if (out->payload_len > XLB_HEALTH_MAX_UDP_PAYLOAD ||
 	    out->reply_len > XLB_HEALTH_MAX_UDP_PAYLOAD ||
 	    (out->payload_len && !out->payload) || (out->reply_len && !out->reply))

@@ -122,6 +122,16 @@
  *     a datagram: any reply is success, or, with `reply` set, only an exact
  *     one ("udp reply mismatch" otherwise). An ICMP port unreachable comes
  *     back as ECONNREFUSED: "udp port unreachable". No reply: "timeout".
+ *   - tcp with through_vip (IPv4): the probe goes the way client traffic
+ *     does: a SYN from the LB's address to vip:port, encapsulated in IPIP
+ *     to the real's address (addr), sent on a raw socket; the real's decap
+ *     delivers it and the service answers directly (DSR), so a real that
+ *     lost its VIP on lo or its decap program fails ("timeout") although it
+ *     still answers on its own address. SYN-ACK = up (an encapsulated RST
+ *     then closes the half-open connection on the real), RST = "connect
+ *     refused". Replies are read on a raw TCP socket per probe whose
+ *     classic BPF filter passes only vip:port -> our address:port. Needs
+ *     CAP_NET_RAW; the inner source is `src` or the route's source.
  *   - none: always up; never probed, no sockets.
  *
  * Local errors: a probe that cannot even be tried for a reason on the LB
@@ -211,6 +221,9 @@ struct xlb_health_target_cfg {
 	__u32 payload_len;
 	const void *reply;		/* exact reply expected; NULL = any reply */
 	__u32 reply_len;
+	/* tcp through the VIP (IPv4 only; see "Probe kinds") */
+	bool through_vip;		/* SYN encapsulated (IPIP) to addr, addressed to vip */
+	struct sockaddr_storage vip;	/* through_vip: the VIP (AF_INET; port: addr's) */
 };
 
 /* Snapshot of one target, from xlb_health__get(). Times are CLOCK_MONOTONIC ns

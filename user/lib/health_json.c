@@ -222,6 +222,13 @@ static int parse_key(struct xlb_health_spec *s, const char *key, const json_t *v
 			s->set |= XLB_HS_EXPECT;
 		return rc;
 	}
+	if (!strcmp(key, "through_vip")) {
+		if (!json_is_boolean(v))
+			return fail(err, errlen, "health: \"%s\" must be true or false", key);
+		s->through_vip = json_is_true(v);
+		s->set |= XLB_HS_THROUGH_VIP;
+		return 0;
+	}
 	if (!strcmp(key, "tls_verify") || !strcmp(key, "tcp_graceful_close")) {
 		bool tls = key[0] == 't' && key[1] == 'l';
 
@@ -249,7 +256,7 @@ static int parse_key(struct xlb_health_spec *s, const char *key, const json_t *v
 	return fail(err, errlen, "health: unknown key \"%s\" (accepted: kind, port, address, "
 		    "source, interval_ms, timeout_ms, rise, fall, hold_down_ms, init, path, host, "
 		    "expect, tls_verify, ca_file, payload, payload_hex, reply, reply_hex, "
-		    "tcp_graceful_close)", key);
+		    "tcp_graceful_close, through_vip)", key);
 }
 
 int xlb_health_spec__from_json(struct xlb_health_spec *out, const json_t *obj, char *err,
@@ -371,6 +378,8 @@ json_t *xlb_health_spec__to_json(const struct xlb_health_spec *s)
 	if (s->set & XLB_HS_GRACEFUL)
 		rc |= json_object_set_new(o, "tcp_graceful_close",
 					  json_boolean(s->tcp_graceful_close));
+	if (s->set & XLB_HS_THROUGH_VIP)
+		rc |= json_object_set_new(o, "through_vip", json_boolean(s->through_vip));
 	if (rc) {
 		json_decref(o);
 		return NULL;
@@ -487,6 +496,8 @@ static void apply(struct xlb_health_target_cfg *c, const struct xlb_health_spec 
 	}
 	if (s->set & XLB_HS_GRACEFUL)
 		c->tcp_graceful_close = s->tcp_graceful_close;
+	if (s->set & XLB_HS_THROUGH_VIP)
+		c->through_vip = s->through_vip;
 }
 
 int xlb_health_spec__resolve(const struct xlb_health_spec *vip, const struct xlb_health_spec *real,

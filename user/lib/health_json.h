@@ -14,7 +14,7 @@
  *    "tls_verify": false, "ca_file": "/etc/ssl/certs/ca.pem",
  *    "address": "198.18.3.1", "source": "198.18.0.1",
  *    "payload": "text" | "payload_hex": "0a0b", "reply": ... | "reply_hex": ...,
- *    "tcp_graceful_close": false}
+ *    "tcp_graceful_close": false, "through_vip": false}
  */
 #ifndef XLB_HEALTH_JSON_H
 #define XLB_HEALTH_JSON_H
@@ -45,6 +45,7 @@ enum {
 	XLB_HS_PAYLOAD = 1U << 15,
 	XLB_HS_REPLY = 1U << 16,
 	XLB_HS_GRACEFUL = 1U << 17,
+	XLB_HS_THROUGH_VIP = 1U << 18,
 };
 
 /* A parsed "health" object; owns its strings and buffers. */
@@ -62,7 +63,7 @@ struct xlb_health_spec {
 	enum xlb_health_init init;
 	__u16 port;				/* host order */
 	__u16 rise, fall;
-	bool tls_verify, tcp_graceful_close;
+	bool tls_verify, tcp_graceful_close, through_vip;
 };
 
 /* 0, or -EINVAL with err naming the key and what is accepted, or -ENOMEM. */

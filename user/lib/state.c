@@ -354,8 +354,26 @@ int xlb_real_cfg__health_target(const struct xlb_vip_cfg *v, const struct xlb_re
 		s4->sin_family = AF_INET;
 		s4->sin_addr.s_addr = r->addr.v4;
 	}
-	return xlb_health_spec__resolve(v->health, r->health, &ss, ntohs(v->key.port), out, err,
-					errlen);
+	int ret = xlb_health_spec__resolve(v->health, r->health, &ss, ntohs(v->key.port), out, err,
+					   errlen);
+
+	if (ret || !out->through_vip)
+		return ret;
+	/* Through the VIP: a TCP SYN in IPIP over IPv4 (health.h). */
+	if (out->kind != XLB_HEALTH_TCP || v->key.family != XLB_AF_INET ||
+	    out->addr.ss_family != AF_INET) {
+		snprintf(err, errlen, "health: \"through_vip\" needs a tcp check of an IPv4 VIP "
+			 "on an IPv4 real");
+		return -EINVAL;
+	}
+	{
+		struct sockaddr_in *s4 = (void *)&out->vip;
+
+		memset(&out->vip, 0, sizeof(out->vip));
+		s4->sin_family = AF_INET;
+		s4->sin_addr.s_addr = v->key.addr.v4;
+	}
+	return 0;
 }
 
 /* ---- JSON in ---- */
