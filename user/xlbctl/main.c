@@ -62,7 +62,7 @@ struct args {
 	const char *socket;
 	bool json;
 	const char *hash, *encap, *ring, *weight, *file;
-	bool watch, detach, clear;
+	bool watch, detach, clear, through_vip;
 	const char *all_down;
 	const char *hval[NHOPTS];	/* health options given */
 	unsigned int seen;		/* O_* given */
@@ -193,6 +193,8 @@ static json_t *health_obj(struct args *a, int *ret)
 			json_object_set_new(o, hopts[i].key, json_string(v));
 		}
 	}
+	if (a->through_vip)
+		json_object_set_new(o, "through_vip", json_true());
 	return o;
 }
 
@@ -588,7 +590,9 @@ static int do_help(struct args *a)
 	       "  --health-source A     source address of probes\n"
 	       "  --health-payload S, --health-reply S   UDP datagram, exact reply expected\n"
 	       "  --interval-ms N --timeout-ms N --rise N --fall N --hold-down-ms N\n"
-	       "  --init up|down        state before the first probes (default up)\n");
+	       "  --init up|down        state before the first probes (default up)\n"
+	       "  --through-vip         tcp: probe through the VIP (SYN in IPIP, IPv4) instead of\n"
+	       "                        straight to the real\n");
 	printf("\nOptions:\n  --socket PATH  xlbd's control socket (default %s)\n"
 	       "  -j, --json     JSON output\n", XLB_API_SOCKET);
 	return 0;
@@ -646,6 +650,9 @@ int main(int argc, char **argv)
 				return usage_error("%s needs a value", s);
 			a.all_down = argv[++i];
 			a.seen |= O_ALL_DOWN;
+		} else if (!strcmp(s, "--through-vip")) {
+			a.through_vip = true;
+			a.seen |= O_HEALTH;
 		} else if (!strcmp(s, "--clear")) {
 			a.clear = true;
 			a.seen |= O_CLEAR;
