@@ -18,6 +18,9 @@
 #               by the hold-down
 #   all_down    every real down: fail_open forwards to all, drop drops
 #               (counted as drop_no_real)
+#   through_vip a real that lost its VIP on lo still answers on its own
+#               address: a direct check keeps it, a through-VIP check (SYN in
+#               IPIP, like client traffic) takes it out
 #   restart     health is runtime state: after an xlbd restart a dead real
 #               starts up (init up) and is out again within one interval +
 #               timeout; the check itself comes back from the state file
@@ -233,6 +236,30 @@ test_all_down() {
 	t_eq "$(counts_of "$out")" "r1=50" "only the healthy real serves"
 }
 
+test_through_vip() {
+	need
+	local vip=198.18.10.3:80/tcp r1=$LAB_R1_4 t0 det iv=200 to=150 fall=2 out
+	e2e_vip $vip --health tcp --through-vip --interval-ms $iv --timeout-ms $to --rise 2 \
+		--fall $fall -- $(real_addrs 4)
+	t_ok "r1 probed twice through the VIP" t_wait_for 3 probed $vip "$r1" 2
+	t_eq "$(rfield $vip "$r1" 'r["health"]["last_ok"]')" True "through-VIP probe of a good real"
+	# The half-open connections of the probes are reset by the prober.
+	t_eq "$("$LAB" exec r2 ss -Htn state syn-recv | wc -l)" 0 "half-open probe connections left on r2"
+	t_defer "'$LAB' exec r1 ip addr add 198.18.10.3/32 dev lo 2>/dev/null || true"
+	"$LAB" exec r1 ip addr del 198.18.10.3/32 dev lo
+	t0=$(now_ms)
+	t_ok "r1 without its VIP out of the ring" t_wait_for 3 in_ring $vip "$r1" no
+	det=$(($(change_ms $vip "$r1") - t0))
+	t_log "through the VIP: r1 lost its VIP on lo, down after $det ms, reason \"$(rfield $vip "$r1" 'r["health"]["last_reason"]')\" (bound $((fall * iv + to)) ms)"
+	t_le "$det" $((fall * iv + to + SLACK)) "detection time, ms"
+	out=$(client conns --addr 198.18.10.3 --count 100)
+	t_eq "$(jget "$out" 'j["ok"]')" 100 "requests answered with r1 out"
+	# A direct check does not see it: r1 still answers on its own address.
+	ctl set-health $vip --health tcp --interval-ms $iv --timeout-ms $to --rise 2 --fall $fall >/dev/null
+	t_ok "direct check: r1 up again (the failure it cannot see)" t_wait_for 3 in_ring $vip "$r1" yes
+	t_log "direct check of the same real: $(rfield $vip "$r1" 'r["health"]["state"]')"
+}
+
 test_restart() {
 	need
 	local vip=198.18.10.2:80/tcp r2=$LAB_R2_4 t0 det iv=200 to=150
@@ -264,5 +291,6 @@ t_run http_500 test_http_500
 t_run blackhole test_blackhole
 t_run flapping test_flapping
 t_run all_down test_all_down
+t_run through_vip test_through_vip
 t_run restart test_restart
 t_finish
