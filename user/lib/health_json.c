@@ -14,21 +14,7 @@
 #include <netinet/in.h>
 
 #include "health_json.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
+#include "log.h"
 
 static int get_uint(const json_t *v, const char *key, long long lo, long long hi, long long *out,
 		    char *err, size_t errlen)
@@ -36,10 +22,12 @@ static int get_uint(const json_t *v, const char *key, long long lo, long long hi
 	long long x;
 
 	if (!json_is_integer(v))
-		return fail(err, errlen, "health: \"%s\" must be an integer (%lld..%lld)", key, lo, hi);
+		return xlb_errf(err, errlen, -EINVAL,
+				"health: \"%s\" must be an integer (%lld..%lld)", key, lo, hi);
 	x = json_integer_value(v);
 	if (x < lo || x > hi)
-		return fail(err, errlen, "health: \"%s\" is %lld, accepted %lld..%lld", key, x, lo, hi);
+		return xlb_errf(err, errlen, -EINVAL,
+				"health: \"%s\" is %lld, accepted %lld..%lld", key, x, lo, hi);
 	*out = x;
 	return 0;
 }
@@ -60,7 +48,8 @@ static int get_addr(const json_t *v, const char *key, struct sockaddr_storage *o
 		s6->sin6_family = AF_INET6;
 		return 0;
 	}
-	return fail(err, errlen, "health: \"%s\" must be an IPv4 or IPv6 address string", key);
+	return xlb_errf(err, errlen, -EINVAL,
+			"health: \"%s\" must be an IPv4 or IPv6 address string", key);
 }
 
 static int get_str(const json_t *v, const char *key, char **out, char *err, size_t errlen)
@@ -68,8 +57,9 @@ static int get_str(const json_t *v, const char *key, char **out, char *err, size
 	const char *s = json_string_value(v);
 
 	if (!s || !*s || strlen(s) >= XLB_HEALTH_MAX_STR)
-		return fail(err, errlen, "health: \"%s\" must be a non-empty string under %d bytes",
-			    key, XLB_HEALTH_MAX_STR);
+		return xlb_errf(err, errlen, -EINVAL,
+				"health: \"%s\" must be a non-empty string under %d bytes",
+				key, XLB_HEALTH_MAX_STR);
 	free(*out);
 	*out = strdup(s);
 	return *out ? 0 : -ENOMEM;
@@ -95,8 +85,10 @@ static int get_bytes(const json_t *v, const char *key, bool hex, void **out, __u
 	unsigned char *b;
 
 	if (!s || (hex && n % 2) || bytes > XLB_HEALTH_MAX_UDP_PAYLOAD)
-		return fail(err, errlen, "health: \"%s\" must be a string of at most %d bytes%s",
-			    key, XLB_HEALTH_MAX_UDP_PAYLOAD, hex ? " as pairs of hex digits" : "");
+		return xlb_errf(err, errlen, -EINVAL,
+				"health: \"%s\" must be a string of at most %d bytes%s",
+				key, XLB_HEALTH_MAX_UDP_PAYLOAD,
+				hex ? " as pairs of hex digits" : "");
 	b = malloc(bytes ? bytes : 1);
 	if (!b)
 		return -ENOMEM;
@@ -106,7 +98,8 @@ static int get_bytes(const json_t *v, const char *key, bool hex, void **out, __u
 
 			if (hi < 0 || lo < 0) {
 				free(b);
-				return fail(err, errlen, "health: \"%s\" has a non-hex digit", key);
+				return xlb_errf(err, errlen, -EINVAL,
+						"health: \"%s\" has a non-hex digit", key);
 			}
 			b[i] = hi << 4 | lo;
 		} else {
@@ -126,8 +119,10 @@ static int get_expect(const json_t *v, struct xlb_health_spec *s, char *err, siz
 
 	if (!json_is_array(v) || !json_array_size(v) ||
 	    json_array_size(v) > XLB_HEALTH_MAX_EXPECT)
-		return fail(err, errlen, "health: \"expect\" must be a list of 1..%d status codes "
-			    "or \"lo-hi\" ranges, e.g. [200, \"300-399\"]", XLB_HEALTH_MAX_EXPECT);
+		return xlb_errf(err, errlen, -EINVAL,
+				"health: \"expect\" must be a list of 1..%d status codes "
+				"or \"lo-hi\" ranges, e.g. [200, \"300-399\"]",
+				XLB_HEALTH_MAX_EXPECT);
 	json_array_foreach(v, i, e) {
 		struct xlb_health_range r;
 		__u32 n;
@@ -137,8 +132,9 @@ static int get_expect(const json_t *v, struct xlb_health_spec *s, char *err, siz
 			r.lo = r.hi = json_integer_value(e);
 		} else if (!json_is_string(e) ||
 			   xlb_health__parse_expect(json_string_value(e), &r, 1, &n)) {
-			return fail(err, errlen, "health: \"expect\" item %zu is not a status code "
-				    "(100..599) or a \"lo-hi\" range", i);
+			return xlb_errf(err, errlen, -EINVAL,
+					"health: \"expect\" item %zu is not a status code "
+					"(100..599) or a \"lo-hi\" range", i);
 		}
 		s->expect[i] = r;
 	}
@@ -171,8 +167,9 @@ static int parse_key(struct xlb_health_spec *s, const char *key, const json_t *v
 #undef UINT_KEY
 	if (!strcmp(key, "kind")) {
 		if (xlb_health__kind_parse(json_string_value(v), &s->kind))
-			return fail(err, errlen, "health: \"kind\" must be one of tcp, http, https, "
-				    "udp, none");
+			return xlb_errf(err, errlen, -EINVAL,
+					"health: \"kind\" must be one of tcp, http, https, "
+					"udp, none");
 		s->set |= XLB_HS_KIND;
 		return 0;
 	}
@@ -180,7 +177,8 @@ static int parse_key(struct xlb_health_spec *s, const char *key, const json_t *v
 		const char *i = json_string_value(v);
 
 		if (!i || (strcmp(i, "up") && strcmp(i, "down")))
-			return fail(err, errlen, "health: \"init\" must be \"up\" or \"down\"");
+			return xlb_errf(err, errlen, -EINVAL,
+					"health: \"init\" must be \"up\" or \"down\"");
 		s->init = strcmp(i, "up") ? XLB_HEALTH_INIT_DOWN : XLB_HEALTH_INIT_UP;
 		s->set |= XLB_HS_INIT;
 		return 0;
@@ -195,7 +193,8 @@ static int parse_key(struct xlb_health_spec *s, const char *key, const json_t *v
 	}
 	if (!strcmp(key, "path")) {
 		if (!json_is_string(v) || json_string_value(v)[0] != '/')
-			return fail(err, errlen, "health: \"path\" must be a string starting with /");
+			return xlb_errf(err, errlen, -EINVAL,
+					"health: \"path\" must be a string starting with /");
 		rc = get_str(v, key, &s->path, err, errlen);
 		if (!rc)
 			s->set |= XLB_HS_PATH;
@@ -203,8 +202,9 @@ static int parse_key(struct xlb_health_spec *s, const char *key, const json_t *v
 	}
 	if (!strcmp(key, "host")) {
 		if (json_is_string(v) && strpbrk(json_string_value(v), "\r\n /"))
-			return fail(err, errlen, "health: \"host\" must be a host name (no spaces, "
-				    "slashes or line breaks)");
+			return xlb_errf(err, errlen, -EINVAL,
+					"health: \"host\" must be a host name (no spaces, "
+					"slashes or line breaks)");
 		rc = get_str(v, key, &s->host, err, errlen);
 		if (!rc)
 			s->set |= XLB_HS_HOST;
@@ -224,7 +224,8 @@ static int parse_key(struct xlb_health_spec *s, const char *key, const json_t *v
 	}
 	if (!strcmp(key, "through_vip")) {
 		if (!json_is_boolean(v))
-			return fail(err, errlen, "health: \"%s\" must be true or false", key);
+			return xlb_errf(err, errlen, -EINVAL,
+					"health: \"%s\" must be true or false", key);
 		s->through_vip = json_is_true(v);
 		s->set |= XLB_HS_THROUGH_VIP;
 		return 0;
@@ -233,7 +234,8 @@ static int parse_key(struct xlb_health_spec *s, const char *key, const json_t *v
 		bool tls = key[0] == 't' && key[1] == 'l';
 
 		if (!json_is_boolean(v))
-			return fail(err, errlen, "health: \"%s\" must be true or false", key);
+			return xlb_errf(err, errlen, -EINVAL,
+					"health: \"%s\" must be true or false", key);
 		if (tls)
 			s->tls_verify = json_is_true(v);
 		else
@@ -253,10 +255,11 @@ static int parse_key(struct xlb_health_spec *s, const char *key, const json_t *v
 			s->set |= XLB_HS_REPLY;
 		return rc;
 	}
-	return fail(err, errlen, "health: unknown key \"%s\" (accepted: kind, port, address, "
-		    "source, interval_ms, timeout_ms, rise, fall, hold_down_ms, init, path, host, "
-		    "expect, tls_verify, ca_file, payload, payload_hex, reply, reply_hex, "
-		    "tcp_graceful_close, through_vip)", key);
+	return xlb_errf(err, errlen, -EINVAL,
+			"health: unknown key \"%s\" (accepted: kind, port, address, "
+			"source, interval_ms, timeout_ms, rise, fall, hold_down_ms, init, path, host, "
+			"expect, tls_verify, ca_file, payload, payload_hex, reply, reply_hex, "
+			"tcp_graceful_close, through_vip)", key);
 }
 
 int xlb_health_spec__from_json(struct xlb_health_spec *out, const json_t *obj, char *err,
@@ -268,7 +271,8 @@ int xlb_health_spec__from_json(struct xlb_health_spec *out, const json_t *obj, c
 	int rc;
 
 	if (!json_is_object(obj))
-		return fail(err, errlen, "health: must be an object, e.g. {\"kind\": \"tcp\"}");
+		return xlb_errf(err, errlen, -EINVAL,
+				"health: must be an object, e.g. {\"kind\": \"tcp\"}");
 	json_object_foreach((json_t *)obj, key, v) {
 		rc = parse_key(&s, key, v, err, errlen);
 		if (rc) {
@@ -279,7 +283,8 @@ int xlb_health_spec__from_json(struct xlb_health_spec *out, const json_t *obj, c
 	if ((s.set & XLB_HS_ADDRESS) && (s.set & XLB_HS_SOURCE) &&
 	    s.address.ss_family != s.source.ss_family) {
 		xlb_health_spec__free(&s);
-		return fail(err, errlen, "health: \"address\" and \"source\" must be of one family");
+		return xlb_errf(err, errlen, -EINVAL,
+				"health: \"address\" and \"source\" must be of one family");
 	}
 	*out = s;
 	return 0;
@@ -519,16 +524,18 @@ int xlb_health_spec__resolve(const struct xlb_health_spec *vip, const struct xlb
 	if (real && (real->set & XLB_HS_PORT))
 		port = real->port;
 	if (!port && c.kind != XLB_HEALTH_NONE)
-		return fail(err, errlen, "health: the VIP has no port: give \"port\" for a %s check",
-			    xlb_health__kind_str(c.kind));
+		return xlb_errf(err, errlen, -EINVAL,
+				"health: the VIP has no port: give \"port\" for a %s check",
+				xlb_health__kind_str(c.kind));
 	if (c.addr.ss_family == AF_INET6)
 		((struct sockaddr_in6 *)&c.addr)->sin6_port = htons(port);
 	else if (c.addr.ss_family == AF_INET)
 		((struct sockaddr_in *)&c.addr)->sin_port = htons(port);
 	else
-		return fail(err, errlen, "health: the real has no IPv4/IPv6 address");
+		return xlb_errf(err, errlen, -EINVAL, "health: the real has no IPv4/IPv6 address");
 	if (c.src.ss_family && c.src.ss_family != c.addr.ss_family)
-		return fail(err, errlen, "health: \"source\" is not of the target address's family");
+		return xlb_errf(err, errlen, -EINVAL,
+				"health: \"source\" is not of the target address's family");
 	*out = c;
 	return 0;
 }

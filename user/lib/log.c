@@ -67,3 +67,15 @@ void xlb_log_hook_libbpf(void)
 	libbpf_set_print(libbpf_print);
 	libxdp_set_print(libxdp_print);
 }
+
+int xlb_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}

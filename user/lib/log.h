@@ -7,6 +7,8 @@
 #ifndef XLB_LOG_H
 #define XLB_LOG_H
 
+#include <stddef.h>
+
 enum xlb_log_level {
 	XLB_LOG_WARN = 0,
 	XLB_LOG_INFO = 1,
@@ -20,6 +22,13 @@ void xlb_log_set_ident(const char *ident);
 /* Route libbpf's (and libxdp's) messages through xlb's log. */
 void xlb_log_hook_libbpf(void);
 void xlb_log(enum xlb_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Format an error for a caller's (err, errlen) buffer and return ret, so a
+ * check reads "return xlb_errf(err, errlen, -EINVAL, ...)". err may be NULL.
+ */
+int xlb_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #define pr_warn(fmt, ...) xlb_log(XLB_LOG_WARN, fmt, ##__VA_ARGS__)
 #define pr_info(fmt, ...) xlb_log(XLB_LOG_INFO, fmt, ##__VA_ARGS__)

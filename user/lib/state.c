@@ -19,24 +19,10 @@
 #include "state.h"
 #include "addr.h"
 #include "health_json.h"
+#include "log.h"
 #include "maglev.h"
 
 int xlb_state__save_inject_err;
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 static const char *const hash_names[XLB_HASH__MAX] = {
 	[XLB_HASH_5TUPLE] = "5tuple",
@@ -294,34 +280,39 @@ int xlb_vip_cfg__validate(const struct xlb_vip_cfg *v, char *err, size_t errlen)
 
 	xlb_vip_str(&v->key, vs);
 	if (v->hash_mode >= XLB_HASH__MAX)
-		return fail(err, errlen, -EINVAL, "VIP %s: unknown hash mode %u", vs, v->hash_mode);
+		return xlb_errf(err, errlen, -EINVAL,
+				"VIP %s: unknown hash mode %u", vs, v->hash_mode);
 	if (v->encap >= XLB_ENCAP__MAX)
-		return fail(err, errlen, -EINVAL, "VIP %s: unknown encapsulation %u", vs, v->encap);
+		return xlb_errf(err, errlen, -EINVAL,
+				"VIP %s: unknown encapsulation %u", vs, v->encap);
 	if (!xlb_maglev__m_valid(v->ring_size))
-		return fail(err, errlen, -EINVAL, "VIP %s: ring size %u is not one of %s", vs,
-			    v->ring_size, xlb_maglev__m_list(primes, sizeof(primes)));
+		return xlb_errf(err, errlen, -EINVAL, "VIP %s: ring size %u is not one of %s", vs,
+				v->ring_size, xlb_maglev__m_list(primes, sizeof(primes)));
 	if (v->nreals >= XLB_MAX_REALS)
-		return fail(err, errlen, -ENOSPC, "VIP %s: %zu reals, at most %u", vs, v->nreals,
-			    XLB_MAX_REALS - 1);
+		return xlb_errf(err, errlen, -ENOSPC,
+				"VIP %s: %zu reals, at most %u", vs, v->nreals,
+				XLB_MAX_REALS - 1);
 	for (size_t i = 0; i < v->nreals; i++) {
 		const struct xlb_real_cfg *r = &v->reals[i];
 
 		xlb_addr_str(&r->addr, r->family, as);
 		if (r->family != XLB_AF_INET && r->family != XLB_AF_INET6)
-			return fail(err, errlen, -EINVAL, "VIP %s: real %s has no address family",
-				    vs, as);
+			return xlb_errf(err, errlen, -EINVAL,
+					"VIP %s: real %s has no address family",
+					vs, as);
 		if (r->weight > XLB_WEIGHT_MAX)
-			return fail(err, errlen, -EINVAL,
-				    "VIP %s: real %s: weight %u out of range 0..%u", vs, as,
-				    r->weight, XLB_WEIGHT_MAX);
+			return xlb_errf(err, errlen, -EINVAL,
+					"VIP %s: real %s: weight %u out of range 0..%u", vs, as,
+					r->weight, XLB_WEIGHT_MAX);
 		for (size_t j = 0; j < i; j++)
 			if (!real_cmp(r, &v->reals[j]))
-				return fail(err, errlen, -EEXIST, "VIP %s: real %s listed twice",
-					    vs, as);
+				return xlb_errf(err, errlen, -EEXIST,
+						"VIP %s: real %s listed twice",
+						vs, as);
 	}
 	if (v->all_down > XLB_ALL_DOWN_DROP)
-		return fail(err, errlen, -EINVAL, "VIP %s: unknown all_down policy %u", vs,
-			    v->all_down);
+		return xlb_errf(err, errlen, -EINVAL, "VIP %s: unknown all_down policy %u", vs,
+				v->all_down);
 	/* Every real's effective check must resolve (port-less VIP: a port is needed). */
 	for (size_t i = 0; i < v->nreals; i++) {
 		struct xlb_health_target_cfg tc;
@@ -332,8 +323,9 @@ int xlb_vip_cfg__validate(const struct xlb_vip_cfg *v, char *err, size_t errlen)
 			continue;
 		ret = xlb_real_cfg__health_target(v, &v->reals[i], &tc, herr, sizeof(herr));
 		if (ret)
-			return fail(err, errlen, ret, "VIP %s: real %s: %s", vs,
-				    xlb_addr_str(&v->reals[i].addr, v->reals[i].family, as), herr);
+			return xlb_errf(err, errlen, ret, "VIP %s: real %s: %s", vs,
+					xlb_addr_str(&v->reals[i].addr, v->reals[i].family, as),
+					herr);
 	}
 	return 0;
 }
@@ -392,7 +384,7 @@ static int check_keys(const json_t *obj, const char *const *allowed, const char 
 			if (!strcmp(*a, k))
 				break;
 		if (!*a)
-			return fail(err, errlen, -EINVAL, "%s: unknown key \"%s\"", where, k);
+			return xlb_errf(err, errlen, -EINVAL, "%s: unknown key \"%s\"", where, k);
 	}
 	return 0;
 }
@@ -406,8 +398,9 @@ static int get_uint(const json_t *obj, const char *key, const char *where, __u64
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 	    (__u64)json_integer_value(v) > max)
-		return fail(err, errlen, -EINVAL, "%s: \"%s\" must be an integer 0..%llu", where,
-			    key, (unsigned long long)max);
+		return xlb_errf(err, errlen, -EINVAL,
+				"%s: \"%s\" must be an integer 0..%llu", where,
+				key, (unsigned long long)max);
 	*out = json_integer_value(v);
 	return 0;
 }
@@ -420,7 +413,7 @@ static int get_str(const json_t *obj, const char *key, const char *where, const 
 	if (!v)
 		return 0;
 	if (!json_is_string(v))
-		return fail(err, errlen, -EINVAL, "%s: \"%s\" must be a string", where, key);
+		return xlb_errf(err, errlen, -EINVAL, "%s: \"%s\" must be a string", where, key);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -436,7 +429,7 @@ static int settings_from_json(struct xlb_settings *s, const json_t *obj, char *e
 	int err_;
 
 	if (!json_is_object(obj))
-		return fail(err, errlen, -EINVAL, "settings: must be an object");
+		return xlb_errf(err, errlen, -EINVAL, "settings: must be an object");
 	if ((err_ = check_keys(obj, keys, "settings", err, errlen)) ||
 	    (err_ = get_str(obj, "src_v4", "settings", &v4, err, errlen)) ||
 	    (err_ = get_str(obj, "src_v6", "settings", &v6, err, errlen)) ||
@@ -447,19 +440,20 @@ static int settings_from_json(struct xlb_settings *s, const json_t *obj, char *e
 			     errlen)))
 		return err_;
 	if (port == 0)
-		return fail(err, errlen, -EINVAL, "settings: \"gue_port\" must be 1..65535");
+		return xlb_errf(err, errlen, -EINVAL, "settings: \"gue_port\" must be 1..65535");
 	if (mtu && mtu < 576)
-		return fail(err, errlen, -EINVAL,
-			    "settings: \"mtu\" %llu too small: 0 (interface MTU) or 576..65535",
-			    (unsigned long long)mtu);
+		return xlb_errf(err, errlen, -EINVAL,
+				"settings: \"mtu\" %llu too small: 0 (interface MTU) or 576..65535",
+				(unsigned long long)mtu);
 	if (fts < XLB_FLOW_TABLE_MIN)
-		return fail(err, errlen, -EINVAL, "settings: \"flow_table_size\" must be %u..%u",
-			    XLB_FLOW_TABLE_MIN, XLB_FLOW_TABLE_MAX);
+		return xlb_errf(err, errlen, -EINVAL,
+				"settings: \"flow_table_size\" must be %u..%u",
+				XLB_FLOW_TABLE_MIN, XLB_FLOW_TABLE_MAX);
 	s->has_src_v4 = false;
 	s->src_v4 = 0;
 	if (v4 && *v4) {
 		if (xlb_addr_parse(v4, XLB_AF_INET, &a, NULL, aerr, sizeof(aerr)))
-			return fail(err, errlen, -EINVAL, "settings: src_v4: %s", aerr);
+			return xlb_errf(err, errlen, -EINVAL, "settings: src_v4: %s", aerr);
 		s->src_v4 = a.v4;
 		s->has_src_v4 = true;
 	}
@@ -467,7 +461,7 @@ static int settings_from_json(struct xlb_settings *s, const json_t *obj, char *e
 	memset(&s->src_v6, 0, sizeof(s->src_v6));
 	if (v6 && *v6) {
 		if (xlb_addr_parse(v6, XLB_AF_INET6, &a, NULL, aerr, sizeof(aerr)))
-			return fail(err, errlen, -EINVAL, "settings: src_v6: %s", aerr);
+			return xlb_errf(err, errlen, -EINVAL, "settings: src_v6: %s", aerr);
 		s->src_v6 = a;
 		s->has_src_v6 = true;
 	}
@@ -490,30 +484,31 @@ static int real_from_json(struct xlb_real_cfg *r, const json_t *obj, const char 
 
 	snprintf(where, sizeof(where), "VIP %s: real #%zu", vs, i + 1);
 	if (!json_is_object(obj))
-		return fail(err, errlen, -EINVAL, "%s: must be an object", where);
+		return xlb_errf(err, errlen, -EINVAL, "%s: must be an object", where);
 	if ((ret = check_keys(obj, keys, where, err, errlen)) ||
 	    (ret = get_str(obj, "address", where, &addr, err, errlen)))
 		return ret;
 	if (!addr)
-		return fail(err, errlen, -EINVAL, "%s: missing \"address\"", where);
+		return xlb_errf(err, errlen, -EINVAL, "%s: missing \"address\"", where);
 	if (xlb_addr_parse(addr, XLB_AF_NONE, &r->addr, &r->family, aerr, sizeof(aerr)))
-		return fail(err, errlen, -EINVAL, "%s: %s", where, aerr);
+		return xlb_errf(err, errlen, -EINVAL, "%s: %s", where, aerr);
 	if ((ret = get_uint(obj, "weight", where, 0xffffffffULL, &weight, err, errlen)))
 		return ret;
 	if (weight > XLB_WEIGHT_MAX)
-		return fail(err, errlen, -EINVAL, "VIP %s: real %s: weight %llu out of range 0..%u",
-			    vs, addr, (unsigned long long)weight, XLB_WEIGHT_MAX);
+		return xlb_errf(err, errlen, -EINVAL,
+				"VIP %s: real %s: weight %llu out of range 0..%u",
+				vs, addr, (unsigned long long)weight, XLB_WEIGHT_MAX);
 	r->weight = weight;
 	h = json_object_get(obj, "health");
 	if (h) {
 		r->health = calloc(1, sizeof(*r->health));
 		if (!r->health)
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 		ret = xlb_health_spec__from_json(r->health, h, herr, sizeof(herr));
 		if (ret) {
 			free(r->health);
 			r->health = NULL;
-			return fail(err, errlen, ret, "VIP %s: real %s: %s", vs, addr, herr);
+			return xlb_errf(err, errlen, ret, "VIP %s: real %s: %s", vs, addr, herr);
 		}
 	}
 	return 0;
@@ -534,13 +529,13 @@ static int vip_from_json(struct xlb_vip_cfg *v, const json_t *obj, size_t i, cha
 	memset(v, 0, sizeof(*v));
 	snprintf(where, sizeof(where), "vips[%zu]", i);
 	if (!json_is_object(obj))
-		return fail(err, errlen, -EINVAL, "%s: must be an object", where);
+		return xlb_errf(err, errlen, -EINVAL, "%s: must be an object", where);
 	if ((ret = get_str(obj, "vip", where, &vip, err, errlen)))
 		return ret;
 	if (!vip)
-		return fail(err, errlen, -EINVAL, "%s: missing \"vip\"", where);
+		return xlb_errf(err, errlen, -EINVAL, "%s: missing \"vip\"", where);
 	if (xlb_vip_parse(vip, &v->key, aerr, sizeof(aerr)))
-		return fail(err, errlen, -EINVAL, "%s: %s", where, aerr);
+		return xlb_errf(err, errlen, -EINVAL, "%s: %s", where, aerr);
 	xlb_vip_str(&v->key, vs);
 	snprintf(where, sizeof(where), "VIP %s", vs);
 	if ((ret = check_keys(obj, keys, where, err, errlen)) ||
@@ -553,51 +548,52 @@ static int vip_from_json(struct xlb_vip_cfg *v, const json_t *obj, size_t i, cha
 	if (all_down) {
 		ret = xlb_all_down_parse(all_down);
 		if (ret < 0)
-			return fail(err, errlen, -EINVAL,
-				    "%s: unknown all_down \"%s\": use fail_open or drop", where,
-				    all_down);
+			return xlb_errf(err, errlen, -EINVAL,
+					"%s: unknown all_down \"%s\": use fail_open or drop", where,
+					all_down);
 		v->all_down = ret;
 	}
 	if (hash) {
 		ret = xlb_hash_mode_parse(hash);
 		if (ret < 0)
-			return fail(err, errlen, -EINVAL,
-				    "%s: unknown hash \"%s\": use 5tuple, src-ip or src-ip-dport",
-				    where, hash);
+			return xlb_errf(err, errlen, -EINVAL,
+					"%s: unknown hash \"%s\": use 5tuple, src-ip or src-ip-dport",
+					where, hash);
 		v->hash_mode = ret;
 	}
 	if (encap) {
 		ret = xlb_encap_parse(encap);
 		if (ret < 0)
-			return fail(err, errlen, -EINVAL, "%s: unknown encap \"%s\": use ipip or gue",
-				    where, encap);
+			return xlb_errf(err, errlen, -EINVAL,
+					"%s: unknown encap \"%s\": use ipip or gue",
+					where, encap);
 		v->encap = ret;
 	}
 	reals = json_object_get(obj, "reals");
 	if (reals && !json_is_array(reals))
-		return fail(err, errlen, -EINVAL, "%s: \"reals\" must be an array", where);
+		return xlb_errf(err, errlen, -EINVAL, "%s: \"reals\" must be an array", where);
 	if (json_object_get(obj, "health")) {
 		v->health = calloc(1, sizeof(*v->health));
 		if (!v->health)
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 		ret = xlb_health_spec__from_json(v->health, json_object_get(obj, "health"), herr,
 						 sizeof(herr));
 		if (ret) {
 			free(v->health);
 			v->health = NULL;
-			return fail(err, errlen, ret, "%s: %s", where, herr);
+			return xlb_errf(err, errlen, ret, "%s: %s", where, herr);
 		}
 	}
 	if (reals && json_array_size(reals)) {
 		if (json_array_size(reals) >= XLB_MAX_REALS) {
 			vip_cfg_free(v);
-			return fail(err, errlen, -ENOSPC, "%s: %zu reals, at most %u", where,
-				    json_array_size(reals), XLB_MAX_REALS - 1);
+			return xlb_errf(err, errlen, -ENOSPC, "%s: %zu reals, at most %u", where,
+					json_array_size(reals), XLB_MAX_REALS - 1);
 		}
 		v->reals = calloc(json_array_size(reals), sizeof(*v->reals));
 		if (!v->reals) {
 			vip_cfg_free(v);
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 		}
 		json_array_foreach(reals, j, r) {
 			ret = real_from_json(&v->reals[j], r, vs, j, err, errlen);
@@ -624,7 +620,7 @@ int xlb_state__from_json(struct xlb_state *st, const json_t *root, char *err, si
 	int ret;
 
 	if (!json_is_object(root))
-		return fail(err, errlen, -EINVAL, "state: must be a JSON object");
+		return xlb_errf(err, errlen, -EINVAL, "state: must be a JSON object");
 	ret = check_keys(root, keys, "state", err, errlen);
 	if (ret)
 		return ret;
@@ -636,14 +632,14 @@ int xlb_state__from_json(struct xlb_state *st, const json_t *root, char *err, si
 	}
 	vips = json_object_get(root, "vips");
 	if (vips && !json_is_array(vips))
-		return fail(err, errlen, -EINVAL, "state: \"vips\" must be an array");
+		return xlb_errf(err, errlen, -EINVAL, "state: \"vips\" must be an array");
 	if (vips && json_array_size(vips)) {
 		if (json_array_size(vips) > XLB_MAX_VIPS)
-			return fail(err, errlen, -ENOSPC, "state: %zu VIPs, at most %u",
-				    json_array_size(vips), XLB_MAX_VIPS);
+			return xlb_errf(err, errlen, -ENOSPC, "state: %zu VIPs, at most %u",
+					json_array_size(vips), XLB_MAX_VIPS);
 		n.vips = calloc(json_array_size(vips), sizeof(*n.vips));
 		if (!n.vips)
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 		json_array_foreach(vips, i, v) {
 			ret = vip_from_json(&n.vips[i], v, i, err, errlen);
 			if (ret)
@@ -654,16 +650,17 @@ int xlb_state__from_json(struct xlb_state *st, const json_t *root, char *err, si
 				if (!key_cmp(&n.vips[j].key, &n.vips[i].key)) {
 					char vs[XLB_VIP_STRLEN];
 
-					ret = fail(err, errlen, -EEXIST, "state: VIP %s listed twice",
-						   xlb_vip_str(&n.vips[i].key, vs));
+					ret = xlb_errf(err, errlen, -EEXIST,
+						       "state: VIP %s listed twice",
+						       xlb_vip_str(&n.vips[i].key, vs));
 					goto err_out;
 				}
 			}
 		}
 		if (total >= XLB_MAX_REALS) {
-			ret = fail(err, errlen, -ENOSPC,
-				   "state: %zu (VIP, real) pairs, at most %u", total,
-				   XLB_MAX_REALS - 1);
+			ret = xlb_errf(err, errlen, -ENOSPC,
+				       "state: %zu (VIP, real) pairs, at most %u", total,
+				       XLB_MAX_REALS - 1);
 			goto err_out;
 		}
 		qsort(n.vips, n.nvips, sizeof(*n.vips), vip_cmp);
@@ -760,19 +757,19 @@ int xlb_state__load(struct xlb_state *st, const char *path, char *err, size_t er
 
 	if (stat(path, &sb)) {
 		ret = -errno;
-		return fail(err, errlen, ret, "%s: %s", path, strerror(-ret));
+		return xlb_errf(err, errlen, ret, "%s: %s", path, strerror(-ret));
 	}
 	if (sb.st_size > XLB_STATE_MAX_BYTES)
-		return fail(err, errlen, -EFBIG, "%s: %lld bytes, at most %u", path,
-			    (long long)sb.st_size, XLB_STATE_MAX_BYTES);
+		return xlb_errf(err, errlen, -EFBIG, "%s: %lld bytes, at most %u", path,
+				(long long)sb.st_size, XLB_STATE_MAX_BYTES);
 	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return fail(err, errlen, -EINVAL, "%s:%d:%d: %s", path, jerr.line, jerr.column,
-			    jerr.text);
+		return xlb_errf(err, errlen, -EINVAL, "%s:%d:%d: %s", path, jerr.line, jerr.column,
+				jerr.text);
 	ret = xlb_state__from_json(st, root, msg, sizeof(msg));
 	json_decref(root);
 	if (ret)
-		return fail(err, errlen, ret, "%s: %s", path, msg);
+		return xlb_errf(err, errlen, ret, "%s: %s", path, msg);
 	return 0;
 }
 
@@ -801,19 +798,19 @@ int xlb_state__save(const struct xlb_state *st, const char *path, char *err, siz
 	int fd = -1, dfd = -1, ret;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return fail(err, errlen, -ENAMETOOLONG, "%s: path too long", path);
+		return xlb_errf(err, errlen, -ENAMETOOLONG, "%s: path too long", path);
 	snprintf(dirbuf, sizeof(dirbuf), "%s", path);
 	root = xlb_state__to_json(st);
 	if (root)
 		text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (!text)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
-		fail(err, errlen, ret, "create %s: %s", tmp, strerror(-ret));
+		xlb_errf(err, errlen, ret, "create %s: %s", tmp, strerror(-ret));
 		goto out;
 	}
 	ret = write_all(fd, text, strlen(text));
@@ -824,19 +821,19 @@ int xlb_state__save(const struct xlb_state *st, const char *path, char *err, siz
 	if (!ret && xlb_state__save_inject_err)
 		ret = xlb_state__save_inject_err;
 	if (ret) {
-		fail(err, errlen, ret, "write %s: %s", tmp, strerror(-ret));
+		xlb_errf(err, errlen, ret, "write %s: %s", tmp, strerror(-ret));
 		goto err_unlink;
 	}
 	if (close(fd)) {
 		fd = -1;
 		ret = -errno;
-		fail(err, errlen, ret, "close %s: %s", tmp, strerror(-ret));
+		xlb_errf(err, errlen, ret, "close %s: %s", tmp, strerror(-ret));
 		goto err_unlink;
 	}
 	fd = -1;
 	if (rename(tmp, path)) {
 		ret = -errno;
-		fail(err, errlen, ret, "rename %s -> %s: %s", tmp, path, strerror(-ret));
+		xlb_errf(err, errlen, ret, "rename %s -> %s: %s", tmp, path, strerror(-ret));
 		goto err_unlink;
 	}
 	/* The rename is durable only once the directory is. */
@@ -866,23 +863,24 @@ int xlb_state__add_vip(struct xlb_state *st, const struct xlb_vip_cfg *v, char *
 	int ret;
 
 	if (xlb_state__find_vip(st, &v->key))
-		return fail(err, errlen, -EEXIST, "VIP %s already exists", xlb_vip_str(&v->key, vs));
+		return xlb_errf(err, errlen, -EEXIST,
+				"VIP %s already exists", xlb_vip_str(&v->key, vs));
 	if (st->nvips >= XLB_MAX_VIPS)
-		return fail(err, errlen, -ENOSPC, "too many VIPs: at most %u", XLB_MAX_VIPS);
+		return xlb_errf(err, errlen, -ENOSPC, "too many VIPs: at most %u", XLB_MAX_VIPS);
 	ret = xlb_vip_cfg__validate(v, err, errlen);
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < st->nvips; i++)
 		total += st->vips[i].nreals;
 	if (total + v->nreals >= XLB_MAX_REALS)
-		return fail(err, errlen, -ENOSPC, "too many (VIP, real) pairs: at most %u",
-			    XLB_MAX_REALS - 1);
+		return xlb_errf(err, errlen, -ENOSPC, "too many (VIP, real) pairs: at most %u",
+				XLB_MAX_REALS - 1);
 	nv = realloc(st->vips, (st->nvips + 1) * sizeof(*nv));
 	if (!nv)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 	st->vips = nv;
 	if (vip_cfg_copy(&st->vips[st->nvips], v))
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 	st->nvips++;
 	qsort(st->vips, st->nvips, sizeof(*st->vips), vip_cmp);
 	return 0;
@@ -895,7 +893,7 @@ static struct xlb_vip_cfg *need_vip(const struct xlb_state *st, const struct xlb
 	char vs[XLB_VIP_STRLEN];
 
 	if (!v)
-		fail(err, errlen, -ENOENT, "VIP %s does not exist", xlb_vip_str(key, vs));
+		xlb_errf(err, errlen, -ENOENT, "VIP %s does not exist", xlb_vip_str(key, vs));
 	return v;
 }
 
@@ -927,24 +925,24 @@ int xlb_state__add_real(struct xlb_state *st, const struct xlb_vip_key *key,
 	xlb_vip_str(key, vs);
 	xlb_addr_str(&r->addr, r->family, as);
 	if (r->family != XLB_AF_INET && r->family != XLB_AF_INET6)
-		return fail(err, errlen, -EINVAL, "real %s: no address family", as);
+		return xlb_errf(err, errlen, -EINVAL, "real %s: no address family", as);
 	if (xlb_vip_cfg__find_real(v, &r->addr, r->family))
-		return fail(err, errlen, -EEXIST, "VIP %s already has real %s", vs, as);
+		return xlb_errf(err, errlen, -EEXIST, "VIP %s already has real %s", vs, as);
 	if (r->weight > XLB_WEIGHT_MAX)
-		return fail(err, errlen, -EINVAL, "weight %u out of range 0..%u", r->weight,
-			    XLB_WEIGHT_MAX);
+		return xlb_errf(err, errlen, -EINVAL, "weight %u out of range 0..%u", r->weight,
+				XLB_WEIGHT_MAX);
 	for (size_t i = 0; i < st->nvips; i++)
 		total += st->vips[i].nreals;
 	if (total + 1 >= XLB_MAX_REALS)
-		return fail(err, errlen, -ENOSPC, "too many (VIP, real) pairs: at most %u",
-			    XLB_MAX_REALS - 1);
+		return xlb_errf(err, errlen, -ENOSPC, "too many (VIP, real) pairs: at most %u",
+				XLB_MAX_REALS - 1);
 	nr = realloc(v->reals, (v->nreals + 1) * sizeof(*nr));
 	if (!nr)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 	v->reals = nr;
 	v->reals[v->nreals] = *r;
 	if (spec_dup(&v->reals[v->nreals].health, r->health))
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 	v->nreals++;
 	qsort(v->reals, v->nreals, sizeof(*v->reals), real_cmp);
 	return 0;
@@ -957,8 +955,8 @@ static struct xlb_real_cfg *need_real(struct xlb_vip_cfg *v, const union xlb_add
 	char vs[XLB_VIP_STRLEN], as[XLB_ADDR_STRLEN];
 
 	if (!r)
-		fail(err, errlen, -ENOENT, "VIP %s has no real %s", xlb_vip_str(&v->key, vs),
-		     xlb_addr_str(addr, family, as));
+		xlb_errf(err, errlen, -ENOENT, "VIP %s has no real %s", xlb_vip_str(&v->key, vs),
+			 xlb_addr_str(addr, family, as));
 	return r;
 }
 
@@ -994,8 +992,8 @@ int xlb_state__set_weight(struct xlb_state *st, const struct xlb_vip_key *key,
 	if (!r)
 		return -ENOENT;
 	if (weight > XLB_WEIGHT_MAX)
-		return fail(err, errlen, -EINVAL, "weight %u out of range 0..%u", weight,
-			    XLB_WEIGHT_MAX);
+		return xlb_errf(err, errlen, -EINVAL, "weight %u out of range 0..%u", weight,
+				XLB_WEIGHT_MAX);
 	r->weight = weight;
 	return 0;
 }
@@ -1018,15 +1016,15 @@ int xlb_state__set_health(struct xlb_state *st, const struct xlb_vip_key *key,
 			return -ENOENT;
 	}
 	if (all_down > XLB_ALL_DOWN_DROP)
-		return fail(err, errlen, -EINVAL, "unknown all_down policy %d", all_down);
+		return xlb_errf(err, errlen, -EINVAL, "unknown all_down policy %d", all_down);
 	/* Edit a copy, validate it whole, then swap it in. */
 	if (vip_cfg_copy(&tmp, v))
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 	slot = r ? &tmp.reals[r - v->reals].health : &tmp.health;
 	spec_free(slot);
 	if (spec_dup(slot, spec)) {
 		vip_cfg_free(&tmp);
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	if (all_down >= 0)
 		tmp.all_down = all_down;

@@ -39,21 +39,6 @@
 
 static bool dead_tmp[XLB_MAX_REALS];
 
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 /* ---- settings ---- */
 
 static bool v6_global(const struct in6_addr *a)
@@ -344,33 +329,54 @@ int xlbd_validate(struct xlbd *d, const struct xlb_state *want, char *err, size_
 			const struct xlb_real_cfg *r = &v->reals[j];
 
 			if (r->family == XLB_AF_INET && !eff.has_src_v4)
-				return fail(err, errlen, -EADDRNOTAVAIL,
-					    "VIP %s: real %s needs an IPv4 outer source address: "
-					    "set settings.src_v4 or give %s an IPv4 address",
-					    xlb_vip_str(&v->key, vs),
-					    xlb_addr_str(&r->addr, r->family, as), d->iface);
+				return xlb_errf(err, errlen, -EADDRNOTAVAIL,
+						"VIP %s: real %s needs an IPv4 outer source address: "
+						"set settings.src_v4 or give %s an IPv4 address",
+						xlb_vip_str(&v->key, vs),
+						xlb_addr_str(&r->addr, r->family, as), d->iface);
 			if (r->family == XLB_AF_INET6 && !eff.has_src_v6)
-				return fail(err, errlen, -EADDRNOTAVAIL,
-					    "VIP %s: real %s needs an IPv6 outer source address: "
-					    "set settings.src_v6 or give %s a global IPv6 address",
-					    xlb_vip_str(&v->key, vs),
-					    xlb_addr_str(&r->addr, r->family, as), d->iface);
+				return xlb_errf(err, errlen, -EADDRNOTAVAIL,
+						"VIP %s: real %s needs an IPv6 outer source address: "
+						"set settings.src_v6 or give %s a global IPv6 address",
+						xlb_vip_str(&v->key, vs),
+						xlb_addr_str(&r->addr, r->family, as), d->iface);
 			if (!rv || !find_real(rv, &r->addr, r->family))
 				needed++;
 		}
 	}
 	avail = free_indices(d);
 	if (needed > avail)
-		return fail(err, errlen, -ENOSPC,
-			    "no free real index for %zu new (VIP, real) pairs: %zu free, %zu in "
-			    "quarantine for up to %lld s", needed, avail, d->nquarantine,
-			    d->quarantine_ms / 1000);
+		return xlb_errf(err, errlen, -ENOSPC,
+				"no free real index for %zu new (VIP, real) pairs: %zu free, %zu in "
+				"quarantine for up to %lld s", needed, avail, d->nquarantine,
+				d->quarantine_ms / 1000);
 	return 0;
 }
 
 static void cache_ring(struct rt_vip *v, __u32 size, const __u32 *table);
 
 /* ---- adoption ---- */
+
+/* Add the real at xlb_reals[idx] to VIP v's model, as the map has it. */
+static int adopt_real(struct xlbd *d, struct rt_vip *v, const struct xlb_real *m, __u32 idx)
+{
+	struct rt_real *nr;
+
+	nr = realloc(v->reals, (v->nreals + 1) * sizeof(*nr));
+	if (!nr)
+		return -ENOMEM;
+	v->reals = nr;
+	nr = &v->reals[v->nreals++];
+	memset(nr, 0, sizeof(*nr));
+	nr->addr = m->addr;
+	nr->family = m->family;
+	nr->index = idx;
+	memcpy(nr->mac, m->next_hop_mac, 6);
+	nr->mac_ok = !!memcmp(nr->mac, "\0\0\0\0\0\0", 6);
+	nr->eff_weight = ~0U;	/* unknown: recomputed */
+	d->real_state[idx] = RT_USED;
+	return 0;
+}
 
 int xlbd_adopt(struct xlbd *d)
 {
@@ -439,26 +445,13 @@ int xlbd_adopt(struct xlbd *d)
 		cache_ring(v, size, table);
 		for (__u32 s = 0; s < size; s++) {
 			__u32 idx = table[s];
-			struct rt_real *nr;
 
 			if (!idx || idx >= XLB_MAX_REALS || !reals[idx].family || owner[idx])
 				continue;
 			owner[idx] = vi + 1;
-			nr = realloc(v->reals, (v->nreals + 1) * sizeof(*nr));
-			if (!nr) {
-				err = -ENOMEM;
+			err = adopt_real(d, v, &reals[idx], idx);
+			if (err)
 				goto out;
-			}
-			v->reals = nr;
-			nr = &v->reals[v->nreals++];
-			memset(nr, 0, sizeof(*nr));
-			nr->addr = reals[idx].addr;
-			nr->family = reals[idx].family;
-			nr->index = idx;
-			memcpy(nr->mac, reals[idx].next_hop_mac, 6);
-			nr->mac_ok = !!memcmp(nr->mac, "\0\0\0\0\0\0", 6);
-			nr->eff_weight = ~0U;	/* unknown: recomputed */
-			d->real_state[idx] = RT_USED;
 		}
 	}
 	/* Indices no ring points to: drained reals of a desired VIP, or leftovers. */
@@ -471,26 +464,13 @@ int xlbd_adopt(struct xlbd *d)
 		for (size_t w = 0; w < d->want.nvips && !adopted; w++) {
 			const struct xlb_vip_cfg *wv = &d->want.vips[w];
 			struct rt_vip *v = xlbd_find_vip(d, &wv->key);
-			struct rt_real *nr;
 
 			if (!v || find_real(v, &reals[i].addr, reals[i].family) ||
 			    !xlb_vip_cfg__find_real(wv, &reals[i].addr, reals[i].family))
 				continue;
-			nr = realloc(v->reals, (v->nreals + 1) * sizeof(*nr));
-			if (!nr) {
-				err = -ENOMEM;
+			err = adopt_real(d, v, &reals[i], i);
+			if (err)
 				goto out;
-			}
-			v->reals = nr;
-			nr = &v->reals[v->nreals++];
-			memset(nr, 0, sizeof(*nr));
-			nr->addr = reals[i].addr;
-			nr->family = reals[i].family;
-			nr->index = i;
-			memcpy(nr->mac, reals[i].next_hop_mac, 6);
-			nr->mac_ok = !!memcmp(nr->mac, "\0\0\0\0\0\0", 6);
-			nr->eff_weight = ~0U;
-			d->real_state[i] = RT_USED;
 			adopted = true;
 		}
 park:
@@ -897,8 +877,8 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 		if (bpf_map_lookup_elem(d->dp.fd[XLB_DP_CONFIG], &zero, &cur) ||
 		    memcmp(&cur, &cfg, sizeof(cfg))) {
 			if (bpf_map_update_elem(d->dp.fd[XLB_DP_CONFIG], &zero, &cfg, BPF_ANY)) {
-				ret = fail(err, errlen, -errno, "cannot write xlb_config: %s",
-					   strerror(errno));
+				ret = xlb_errf(err, errlen, -errno, "cannot write xlb_config: %s",
+					       strerror(errno));
 				goto out;
 			}
 		}
@@ -911,7 +891,7 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 	/* A. VIPs to remove: out of xlb_vips first, so no new packet reaches them. */
 	gone = calloc(d->nvips + 1, sizeof(*gone));
 	if (!gone) {
-		ret = fail(err, errlen, -ENOMEM, "out of memory");
+		ret = xlb_errf(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < d->nvips; i++) {
@@ -933,7 +913,7 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 			struct rt_vip *nv = realloc(d->vips, (d->nvips + 1) * sizeof(*nv));
 
 			if (!nv) {
-				ret = fail(err, errlen, -ENOMEM, "out of memory");
+				ret = xlb_errf(err, errlen, -ENOMEM, "out of memory");
 				goto out;
 			}
 			d->vips = nv;
@@ -941,7 +921,7 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 			memset(v, 0, sizeof(*v));
 			v->key = wv->key;
 			if (alloc_vip_id(d, &v->id)) {
-				ret = fail(err, errlen, -ENOSPC, "VIP %s: no free VIP id", vs);
+				ret = xlb_errf(err, errlen, -ENOSPC, "VIP %s: no free VIP id", vs);
 				goto out;
 			}
 			d->nvips++;
@@ -952,8 +932,8 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 		}
 		ret = sync_reals(d, v, wv, full);
 		if (ret) {
-			fail(err, errlen, ret, "VIP %s: cannot write its reals: %s", vs,
-			     strerror(-ret));
+			xlb_errf(err, errlen, ret, "VIP %s: cannot write its reals: %s", vs,
+				 strerror(-ret));
 			goto out;
 		}
 		was_dirty = v->dirty || seed_changed || v->ring_size != wv->ring_size;
@@ -961,7 +941,7 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 			free(table);
 			table = malloc(wv->ring_size * sizeof(*table));
 			if (!table) {
-				ret = fail(err, errlen, -ENOMEM, "out of memory");
+				ret = xlb_errf(err, errlen, -ENOMEM, "out of memory");
 				goto out;
 			}
 			ret = build_table(d, v, wv->ring_size, eff.hash_seed, table);
@@ -969,8 +949,8 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 				ret = sync_ring(d, v, wv->ring_size, table, !is_new,
 						rings || v->verify_ring, &changed);
 			if (ret) {
-				fail(err, errlen, ret, "VIP %s: cannot write its ring: %s", vs,
-				     strerror(-ret));
+				xlb_errf(err, errlen, ret, "VIP %s: cannot write its ring: %s", vs,
+					 strerror(-ret));
 				goto out;
 			}
 			if (changed && !was_dirty)
@@ -1007,8 +987,9 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 					pr_info("repairing xlb_vips entry of %s\n", vs);
 				ret = write_vip(d, v);
 				if (ret) {
-					fail(err, errlen, ret, "VIP %s: cannot update it: %s", vs,
-					     strerror(-ret));
+					xlb_errf(err, errlen, ret,
+						 "VIP %s: cannot update it: %s", vs,
+						 strerror(-ret));
 					goto out;
 				}
 			}
@@ -1018,14 +999,15 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 	/* The rings of new VIPs, in one batch, before anything points to them. */
 	ret = flush_pending(d);
 	if (ret) {
-		fail(err, errlen, ret, "cannot put new rings into xlb_rings: %s", strerror(-ret));
+		xlb_errf(err, errlen, ret,
+			 "cannot put new rings into xlb_rings: %s", strerror(-ret));
 		goto out;
 	}
 
 	/* C. Address refcounts, before new VIPs appear and after removed ones went. */
 	ret = sync_addrs(d, want, gone, ngone, full);
 	if (ret) {
-		fail(err, errlen, ret, "cannot write xlb_vip_addrs: %s", strerror(-ret));
+		xlb_errf(err, errlen, ret, "cannot write xlb_vip_addrs: %s", strerror(-ret));
 		goto out;
 	}
 
@@ -1038,8 +1020,8 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 			continue;
 		ret = write_vip(d, v);
 		if (ret) {
-			fail(err, errlen, ret, "VIP %s: cannot add it: %s",
-			     xlb_vip_str(&v->key, vs), strerror(-ret));
+			xlb_errf(err, errlen, ret, "VIP %s: cannot add it: %s",
+				 xlb_vip_str(&v->key, vs), strerror(-ret));
 			goto out;
 		}
 	}
