@@ -148,6 +148,9 @@ cmd_down() {
 		[[ $(basename "$d") =~ ^$P-(lb|r)[0-9]+$ ]] || continue
 		rm -rf "$d"
 	done
+	# The directories xlb-decap and xlbd create above those, once empty
+	# (rmdir leaves them to any other lab that still has pins there).
+	rmdir /sys/fs/bpf/xlb/decap /sys/fs/bpf/xlb 2>/dev/null || true
 	rm -rf "$RUN"
 	[ -n "$(own_netns)" ] && die "namespaces left: $(own_netns | tr '\n' ' ')"
 	say "down ($P)"

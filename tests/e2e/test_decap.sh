@@ -10,11 +10,14 @@ set -euo pipefail
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_require_file
 
-ID=$(($$ % 100000))
-NS_LB=xlbt-decap-lb-$ID
-NS_RS=xlbt-decap-rs-$ID
-IF_LB=xdl$ID			# interface names are unique per test run: pins are keyed by name
-IF_RS=xdr$ID
+# Names under the file's lab prefix (tests/lib/e2e.sh), in the lab's own
+# pattern, so that `lab.sh down` with that prefix removes them too: a file
+# killed before its trap ran is swept by tests/run.sh like any lab. lb0/r0
+# never clash with a lab's nodes (numbered from 1).
+NS_LB=$XLB_LAB_PREFIX-dlb
+NS_RS=$XLB_LAB_PREFIX-drs
+IF_LB=$XLB_LAB_PREFIX-lb0	# interface names are unique per test run: pins are keyed by name
+IF_RS=$XLB_LAB_PREFIX-r0
 PIN=/sys/fs/bpf/xlb/decap/$IF_RS
 SEND=$XLB_ROOT/tests/lib/xlbt_encap_send.py
 DECAP=$BIN/xlb-decap
@@ -30,6 +33,8 @@ teardown() {
 	ip netns del "$NS_LB" 2>/dev/null || true
 	ip netns del "$NS_RS" 2>/dev/null || true
 	rm -rf "$PIN"
+	# xlb-decap made these; removed once nothing else is pinned there.
+	rmdir /sys/fs/bpf/xlb/decap /sys/fs/bpf/xlb 2>/dev/null || true
 }
 t_on_exit teardown
 
