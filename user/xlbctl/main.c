@@ -8,6 +8,7 @@
  * error on stderr), 2 for a command line that cannot be sent.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -615,6 +616,49 @@ static const struct verb *find_verb(const char *name)
 	return n == 1 ? found : NULL;
 }
 
+/*
+ * Options other than the health check's: the field of struct args they fill
+ * (a string when they take a value, else a bool set to true) and the O_* bit
+ * that verbs accept them by (0: every verb).
+ */
+static const struct opt {
+	const char *flag, *alias;
+	size_t field;
+	bool has_value;
+	unsigned int bit;
+} opts[] = {
+	{ "--socket", NULL, offsetof(struct args, socket), true, 0 },
+	{ "--hash", NULL, offsetof(struct args, hash), true, O_HASH },
+	{ "--encap", NULL, offsetof(struct args, encap), true, O_ENCAP },
+	{ "--ring-size", NULL, offsetof(struct args, ring), true, O_RING },
+	{ "--weight", NULL, offsetof(struct args, weight), true, O_WEIGHT },
+	{ "-f", "--file", offsetof(struct args, file), true, O_FILE },
+	{ "--all-down", NULL, offsetof(struct args, all_down), true, O_ALL_DOWN },
+	{ "--through-vip", NULL, offsetof(struct args, through_vip), false, O_HEALTH },
+	{ "--clear", NULL, offsetof(struct args, clear), false, O_CLEAR },
+	{ "-j", "--json", offsetof(struct args, json), false, O_JSON },
+	{ "--watch", NULL, offsetof(struct args, watch), false, O_WATCH },
+	{ "--detach", NULL, offsetof(struct args, detach), false, O_DETACH },
+};
+
+static const struct opt *find_opt(const char *s)
+{
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (!strcmp(opts[i].flag, s) || (opts[i].alias && !strcmp(opts[i].alias, s)))
+			return &opts[i];
+	return NULL;
+}
+
+/* Index of s in hopts, NHOPTS when it is not a health option. */
+static size_t find_hopt(const char *s)
+{
+	size_t h = 0;
+
+	while (h < NHOPTS && strcmp(hopts[h].flag, s))
+		h++;
+	return h;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = { .socket = XLB_API_SOCKET };
@@ -623,61 +667,22 @@ int main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i];
-		const char **val = NULL;
-		unsigned int o = 0;
+		const struct opt *o = find_opt(s);
+		size_t h = find_hopt(s);
 
-		if (!strcmp(s, "--socket") || !strcmp(s, "--hash") || !strcmp(s, "--encap") ||
-		    !strcmp(s, "--ring-size") || !strcmp(s, "--weight") || !strcmp(s, "-f") ||
-		    !strcmp(s, "--file")) {
-			if (i + 1 >= argc)
+		if (o) {
+			if (o->has_value && i + 1 >= argc)
 				return usage_error("%s needs a value", s);
-			if (!strcmp(s, "--socket"))
-				val = &a.socket;
-			else if (!strcmp(s, "--hash"))
-				val = &a.hash, o = O_HASH;
-			else if (!strcmp(s, "--encap"))
-				val = &a.encap, o = O_ENCAP;
-			else if (!strcmp(s, "--ring-size"))
-				val = &a.ring, o = O_RING;
-			else if (!strcmp(s, "--weight"))
-				val = &a.weight, o = O_WEIGHT;
+			if (o->has_value)
+				*(const char **)((char *)&a + o->field) = argv[++i];
 			else
-				val = &a.file, o = O_FILE;
-			*val = argv[++i];
-			a.seen |= o;
-		} else if (!strcmp(s, "--all-down")) {
+				*(bool *)((char *)&a + o->field) = true;
+			a.seen |= o->bit;
+		} else if (h < NHOPTS) {
 			if (i + 1 >= argc)
 				return usage_error("%s needs a value", s);
-			a.all_down = argv[++i];
-			a.seen |= O_ALL_DOWN;
-		} else if (!strcmp(s, "--through-vip")) {
-			a.through_vip = true;
+			a.hval[h] = argv[++i];
 			a.seen |= O_HEALTH;
-		} else if (!strcmp(s, "--clear")) {
-			a.clear = true;
-			a.seen |= O_CLEAR;
-		} else if (s[0] == '-' && s[1] == '-' && ({
-				size_t h = 0;
-
-				while (h < NHOPTS && strcmp(hopts[h].flag, s))
-					h++;
-				if (h < NHOPTS) {
-					if (i + 1 >= argc)
-						return usage_error("%s needs a value", s);
-					a.hval[h] = argv[++i];
-					a.seen |= O_HEALTH;
-				}
-				h < NHOPTS; })) {
-			;
-		} else if (!strcmp(s, "-j") || !strcmp(s, "--json")) {
-			a.json = true;
-			a.seen |= O_JSON;
-		} else if (!strcmp(s, "--watch")) {
-			a.watch = true;
-			a.seen |= O_WATCH;
-		} else if (!strcmp(s, "--detach")) {
-			a.detach = true;
-			a.seen |= O_DETACH;
 		} else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
 			return do_help(&a);
 		} else if (s[0] == '-' && s[1] && !(verb_name && s[1] >= '0' && s[1] <= '9')) {
