@@ -204,6 +204,40 @@ static __always_inline void *write_reply_l2(void *data, void *data_end, const st
 }
 
 /*
+ * Makes room for a reply's new L3 and ICMP headers (hdr_len bytes) in front
+ * of the client's packet and writes the L2 header back at the new start;
+ * returns the L3 pointer (with *data_end re-derived) or NULL.
+ */
+static __always_inline void *push_reply_hdrs(struct xdp_md *ctx, const struct xlb_pkt *pkt,
+					     __u32 hdr_len, const struct ethhdr *eth_save,
+					     const struct xlb_vlan_hdr *vlan_save, void **data_end)
+{
+	void *data;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)hdr_len))
+		return NULL;
+	data = (void *)(long)ctx->data;
+	*data_end = (void *)(long)ctx->data_end;
+	return write_reply_l2(data, *data_end, pkt, eth_save, vlan_save);
+}
+
+/*
+ * Cuts the reply after its quote: l3_len bytes from the new L3 header on.
+ * The frame holds the whole client packet plus hdr_len, so this only shrinks.
+ */
+static __always_inline int trim_reply(struct xdp_md *ctx, const struct xlb_pkt *pkt, __u32 l3_len,
+				      __u32 hdr_len)
+{
+	__u32 len = l3_len;
+
+	len += pkt->vlan ? sizeof(struct ethhdr) + sizeof(struct xlb_vlan_hdr) :
+			   sizeof(struct ethhdr);
+	if (bpf_xdp_adjust_tail(ctx, (int)len - (int)(pkt->pkt_len + hdr_len)))
+		return -1;
+	return 0;
+}
+
+/*
  * ICMP "fragmentation needed" (type 3 code 4, RFC 1191) to the client, in
  * place of its IPv4 packet with DF set: new IPv4 header (VIP -> client, no
  * options, TTL XLB_OUTER_TTL, TOS 0, id 0, DF clear) + ICMP header with the
@@ -246,11 +280,8 @@ static __always_inline int send_frag_needed(struct xdp_md *ctx, const struct xlb
 		sum += *w;
 	}
 
-	if (bpf_xdp_adjust_head(ctx, -(int)(sizeof(*iph) + sizeof(*icmph))))
-		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	l3 = write_reply_l2(data, data_end, pkt, &eth_save, &vlan_save);
+	l3 = push_reply_hdrs(ctx, pkt, sizeof(*iph) + sizeof(*icmph), &eth_save, &vlan_save,
+			     &data_end);
 	if (!l3)
 		return -1;
 	iph = l3;
@@ -278,13 +309,7 @@ static __always_inline int send_frag_needed(struct xdp_md *ctx, const struct xlb
 	icmph->un.frag.mtu = bpf_htons(mtu);
 	icmph->checksum = csum_finish(csum_add_words(sum, icmph, 2));
 
-	/* Cut after the quote: the frame holds the whole packet, so this only shrinks. */
-	len += pkt->vlan ? sizeof(struct ethhdr) + sizeof(struct xlb_vlan_hdr) :
-			   sizeof(struct ethhdr);
-	if (bpf_xdp_adjust_tail(ctx, (int)len - (int)(pkt->pkt_len + sizeof(*iph) +
-						      sizeof(*icmph))))
-		return -1;
-	return 0;
+	return trim_reply(ctx, pkt, len, sizeof(*iph) + sizeof(*icmph));
 }
 
 /*
@@ -333,11 +358,8 @@ static __always_inline int send_pkt_too_big(struct xdp_md *ctx, const struct xlb
 		return -1;
 	sum += (__u32)part;
 
-	if (bpf_xdp_adjust_head(ctx, -(int)(sizeof(*ip6h) + sizeof(*icmp6h))))
-		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	l3 = write_reply_l2(data, data_end, pkt, &eth_save, &vlan_save);
+	l3 = push_reply_hdrs(ctx, pkt, sizeof(*ip6h) + sizeof(*icmp6h), &eth_save, &vlan_save,
+			     &data_end);
 	if (!l3)
 		return -1;
 	ip6h = l3;
@@ -360,13 +382,7 @@ static __always_inline int send_pkt_too_big(struct xdp_md *ctx, const struct xlb
 	sum += csum_pseudo_v6(vip.in6_u.u6_addr32, client.in6_u.u6_addr32, IPPROTO_ICMPV6, len);
 	icmp6h->icmp6_cksum = csum_finish(csum_add_words(sum, icmp6h, 2));
 
-	len += sizeof(*ip6h);
-	len += pkt->vlan ? sizeof(struct ethhdr) + sizeof(struct xlb_vlan_hdr) :
-			   sizeof(struct ethhdr);
-	if (bpf_xdp_adjust_tail(ctx, (int)len - (int)(pkt->pkt_len + sizeof(*ip6h) +
-						      sizeof(*icmp6h))))
-		return -1;
-	return 0;
+	return trim_reply(ctx, pkt, sizeof(*ip6h) + len, sizeof(*ip6h) + sizeof(*icmp6h));
 }
 
 #endif /* XLB_ICMP_H */
