@@ -19,10 +19,12 @@
  * same code repairs a tampered or stale ring after an adoption. A "full"
  * pass also re-reads and repairs every xlb_vips, xlb_vip_addrs, xlb_reals
  * and xlb_config entry.
+ *
+ * Ring building and writing is in rings.c, real indices and quarantine in
+ * indices.c, rebuilding the model from pinned maps in adopt.c.
  */
 #include <errno.h>
 #include <ifaddrs.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +37,8 @@
 #include "addr.h"
 #include "api.h"
 #include "log.h"
+#include "reconcile.h"
 #include "xlbd.h"
-
-static bool dead_tmp[XLB_MAX_REALS];
 
 /* ---- settings ---- */
 
@@ -108,7 +109,7 @@ struct rt_vip *xlbd_find_vip(struct xlbd *d, const struct xlb_vip_key *key)
 	return NULL;
 }
 
-static struct rt_real *find_real(struct rt_vip *v, const union xlb_addr *a, __u8 family)
+struct rt_real *xlbd_find_real(struct rt_vip *v, const union xlb_addr *a, __u8 family)
 {
 	for (size_t i = 0; i < v->nreals; i++)
 		if (v->reals[i].family == family && !memcmp(&v->reals[i].addr, a, sizeof(*a)))
@@ -125,65 +126,6 @@ const char *xlbd_real_state_name(const struct rt_real *r, __u32 weight)
 	if (!weight)
 		return "drain";
 	return "up";
-}
-
-static size_t free_indices(struct xlbd *d)
-{
-	size_t n = 0;
-
-	for (__u32 i = 1; i < XLB_MAX_REALS; i++)
-		n += d->real_state[i] == RT_FREE;
-	return n;
-}
-
-static __u32 alloc_index(struct xlbd *d)
-{
-	for (__u32 i = 1; i < XLB_MAX_REALS; i++) {
-		if (d->real_state[i] == RT_FREE) {
-			d->real_state[i] = RT_USED;
-			return i;
-		}
-	}
-	return 0;
-}
-
-static int alloc_vip_id(struct xlbd *d, __u32 *id)
-{
-	for (__u32 i = 0; i < XLB_MAX_VIPS; i++) {
-		if (!d->vip_used[i]) {
-			d->vip_used[i] = true;
-			*id = i;
-			return 0;
-		}
-	}
-	return -ENOSPC;
-}
-
-static int write_real(struct xlbd *d, const struct rt_real *r, __u8 flags)
-{
-	struct xlb_real v = {};
-
-	v.addr = r->addr;
-	v.family = r->family;
-	v.flags = flags;
-	memcpy(v.next_hop_mac, r->mac, 6);
-	if (bpf_map_update_elem(d->dp.fd[XLB_DP_REALS], &r->index, &v, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-/* Flags a real index down and starts its quarantine. */
-static void quarantine(struct xlbd *d, const struct rt_real *r)
-{
-	char as[XLB_ADDR_STRLEN];
-	int err = write_real(d, r, XLB_REAL_F_DOWN);
-
-	if (err)
-		pr_warn("real index %u (%s): cannot flag it down: %s\n", r->index,
-			xlb_addr_str(&r->addr, r->family, as), strerror(-err));
-	d->real_state[r->index] = RT_QUARANTINE;
-	d->q_until[r->index] = xlb_now_ms() + d->quarantine_ms;
-	d->nquarantine++;
 }
 
 static void vip_key_addr(const struct xlb_vip_key *k, struct xlb_vip_key *out)
@@ -340,354 +282,17 @@ int xlbd_validate(struct xlbd *d, const struct xlb_state *want, char *err, size_
 						"set settings.src_v6 or give %s a global IPv6 address",
 						xlb_vip_str(&v->key, vs),
 						xlb_addr_str(&r->addr, r->family, as), d->iface);
-			if (!rv || !find_real(rv, &r->addr, r->family))
+			if (!rv || !xlbd_find_real(rv, &r->addr, r->family))
 				needed++;
 		}
 	}
-	avail = free_indices(d);
+	avail = xlbd_free_indices(d);
 	if (needed > avail)
 		return xlb_errf(err, errlen, -ENOSPC,
 				"no free real index for %zu new (VIP, real) pairs: %zu free, %zu in "
 				"quarantine for up to %lld s", needed, avail, d->nquarantine,
 				d->quarantine_ms / 1000);
 	return 0;
-}
-
-static void cache_ring(struct rt_vip *v, __u32 size, const __u32 *table);
-
-/* ---- adoption ---- */
-
-/* Add the real at xlb_reals[idx] to VIP v's model, as the map has it. */
-static int adopt_real(struct xlbd *d, struct rt_vip *v, const struct xlb_real *m, __u32 idx)
-{
-	struct rt_real *nr;
-
-	nr = realloc(v->reals, (v->nreals + 1) * sizeof(*nr));
-	if (!nr)
-		return -ENOMEM;
-	v->reals = nr;
-	nr = &v->reals[v->nreals++];
-	memset(nr, 0, sizeof(*nr));
-	nr->addr = m->addr;
-	nr->family = m->family;
-	nr->index = idx;
-	memcpy(nr->mac, m->next_hop_mac, 6);
-	nr->mac_ok = !!memcmp(nr->mac, "\0\0\0\0\0\0", 6);
-	nr->eff_weight = ~0U;	/* unknown: recomputed */
-	d->real_state[idx] = RT_USED;
-	return 0;
-}
-
-int xlbd_adopt(struct xlbd *d)
-{
-	struct xlb_vip_key key, next;
-	struct xlb_real *reals;
-	void *prev = NULL;
-	__u32 *owner, *table = NULL;
-	size_t orphans = 0;
-	__u32 zero = 0;
-	int err = 0;
-
-	reals = calloc(XLB_MAX_REALS, sizeof(*reals));
-	owner = calloc(XLB_MAX_REALS, sizeof(*owner));
-	if (!reals || !owner) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* VIPs as the maps have them. */
-	while (!bpf_map_get_next_key(d->dp.fd[XLB_DP_VIPS], prev, &next)) {
-		struct xlb_vip val;
-		struct rt_vip *nv;
-
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(d->dp.fd[XLB_DP_VIPS], &key, &val))
-			continue;
-		if (val.id >= XLB_MAX_VIPS || d->vip_used[val.id]) {
-			/* Unusable entry: the next reconcile deletes it (not in the model). */
-			continue;
-		}
-		nv = realloc(d->vips, (d->nvips + 1) * sizeof(*nv));
-		if (!nv) {
-			err = -ENOMEM;
-			goto out;
-		}
-		d->vips = nv;
-		nv = &d->vips[d->nvips++];
-		memset(nv, 0, sizeof(*nv));
-		nv->key = key;
-		nv->id = val.id;
-		nv->ring_size = val.ring_size;
-		nv->hash_mode = val.hash_mode;
-		nv->encap = val.encap;
-		nv->dirty = true;
-		d->vip_used[val.id] = true;
-	}
-	/* Every real index in use (family set). */
-	for (__u32 i = 1; i < XLB_MAX_REALS; i++)
-		bpf_map_lookup_elem(d->dp.fd[XLB_DP_REALS], &i, &reals[i]);
-	/* A VIP owns the indices its ring points to. */
-	for (size_t vi = 0; vi < d->nvips; vi++) {
-		struct rt_vip *v = &d->vips[vi];
-		__u32 size;
-		int fd = xlb_dp__ring_get(&d->dp, v->id, &size);
-
-		if (fd < 0)
-			continue;
-		free(table);
-		table = malloc(size * sizeof(*table));
-		if (!table || xlb_dp__ring_read(fd, size, table)) {
-			close(fd);
-			continue;
-		}
-		close(fd);
-		/* What the ring holds now: the first reconcile diffs against it. */
-		cache_ring(v, size, table);
-		for (__u32 s = 0; s < size; s++) {
-			__u32 idx = table[s];
-
-			if (!idx || idx >= XLB_MAX_REALS || !reals[idx].family || owner[idx])
-				continue;
-			owner[idx] = vi + 1;
-			err = adopt_real(d, v, &reals[idx], idx);
-			if (err)
-				goto out;
-		}
-	}
-	/* Indices no ring points to: drained reals of a desired VIP, or leftovers. */
-	for (__u32 i = 1; i < XLB_MAX_REALS; i++) {
-		bool adopted = false;
-
-		/* A flagged-down entry is a removed real: never adopted again. */
-		if (!reals[i].family || owner[i] || (reals[i].flags & XLB_REAL_F_DOWN))
-			goto park;
-		for (size_t w = 0; w < d->want.nvips && !adopted; w++) {
-			const struct xlb_vip_cfg *wv = &d->want.vips[w];
-			struct rt_vip *v = xlbd_find_vip(d, &wv->key);
-
-			if (!v || find_real(v, &reals[i].addr, reals[i].family) ||
-			    !xlb_vip_cfg__find_real(wv, &reals[i].addr, reals[i].family))
-				continue;
-			err = adopt_real(d, v, &reals[i], i);
-			if (err)
-				goto out;
-			adopted = true;
-		}
-park:
-		if (reals[i].family && !owner[i] && !adopted) {
-			struct rt_real tmp = { .addr = reals[i].addr, .family = reals[i].family,
-					       .index = i };
-
-			memcpy(tmp.mac, reals[i].next_hop_mac, 6);
-			quarantine(d, &tmp);
-			orphans++;
-		}
-	}
-	/* Outer-header settings as the map has them. */
-	if (!bpf_map_lookup_elem(d->dp.fd[XLB_DP_CONFIG], &zero, &d->applied_cfg)) {
-		d->cfg_known = true;
-		d->applied_seed = d->applied_cfg.hash_seed;
-	}
-	{
-		size_t nr = 0;
-
-		for (size_t i = 0; i < d->nvips; i++)
-			nr += d->vips[i].nreals;
-		pr_info("adopted %zu VIPs and %zu reals from the maps; %zu unused real indices "
-			"quarantined\n", d->nvips, nr, orphans);
-	}
-out:
-	free(table);
-	free(reals);
-	free(owner);
-	return err;
-}
-
-/* ---- rings ---- */
-
-static int build_table(struct xlbd *d, const struct rt_vip *v, __u32 size, __u32 seed,
-		       __u32 *table)
-{
-	struct xlb_maglev_real *mr = NULL;
-	size_t n = 0;
-	int err;
-
-	if (v->nreals) {
-		mr = calloc(v->nreals, sizeof(*mr));
-		if (!mr)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < v->nreals; i++) {
-		mr[n].addr = v->reals[i].addr;
-		mr[n].family = v->reals[i].family;
-		mr[n].index = v->reals[i].index;
-		mr[n].weight = v->reals[i].eff_weight;
-		n++;
-	}
-	err = xlb_maglev__build_scratch(mr, n, size, seed, table, d->scratch);
-	free(mr);
-	return err;
-}
-
-static int write_vip(struct xlbd *d, const struct rt_vip *v)
-{
-	struct xlb_vip val = {
-		.id = v->id,
-		.ring_size = v->ring_size,
-		.hash_mode = v->hash_mode,
-		.encap = v->encap,
-	};
-
-	if (bpf_map_update_elem(d->dp.fd[XLB_DP_VIPS], &v->key, &val, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-/*
- * Brings the ring of v to table (size slots). in_vips: v is already in
- * xlb_vips, so a size change must be ordered against its ring_size.
- */
-/* Keeps a copy of what the ring holds now, so the next change need not read it back. */
-static void cache_ring(struct rt_vip *v, __u32 size, const __u32 *table)
-{
-	if (v->ring_cached != size) {
-		free(v->ring);
-		v->ring = malloc(size * sizeof(*v->ring));
-		v->ring_cached = v->ring ? size : 0;
-	}
-	if (v->ring)
-		memcpy(v->ring, table, size * sizeof(*table));
-}
-
-/* Rings of new VIPs waiting to be put into xlb_rings in one batch. */
-static struct pending_ring {
-	__u32 id;
-	int fd;
-} *pend;
-static size_t npend, pend_cap;
-
-/* 0, or -ENOMEM (the caller then inserts the ring itself). */
-static int pending_add(__u32 id, int fd)
-{
-	if (npend == pend_cap) {
-		size_t ncap = pend_cap ? 2 * pend_cap : 64;
-		struct pending_ring *np = realloc(pend, ncap * sizeof(*np));
-
-		if (!np)
-			return -ENOMEM;
-		pend = np;
-		pend_cap = ncap;
-	}
-	pend[npend].id = id;
-	pend[npend++].fd = fd;
-	return 0;
-}
-
-/* Puts the pending rings into xlb_rings (one batch, else one by one) and closes them. */
-static int flush_pending(struct xlbd *d)
-{
-	int rfd = d->dp.fd[XLB_DP_RINGS], err = 0;
-	__u32 *ids = NULL, count = npend;
-	int *fds = NULL;
-
-	if (!npend)
-		return 0;
-	ids = malloc(npend * sizeof(*ids));
-	fds = malloc(npend * sizeof(*fds));
-	if (ids && fds) {
-		for (size_t i = 0; i < npend; i++) {
-			ids[i] = pend[i].id;
-			fds[i] = pend[i].fd;
-		}
-		err = bpf_map_update_batch(rfd, ids, fds, &count, NULL);
-	}
-	if (!ids || !fds || err || count != npend) {
-		err = 0;
-		for (size_t i = 0; i < npend; i++)
-			if (bpf_map_update_elem(rfd, &pend[i].id, &pend[i].fd, BPF_ANY))
-				err = -errno;
-	}
-	for (size_t i = 0; i < npend; i++)
-		close(pend[i].fd);
-	npend = 0;
-	free(ids);
-	free(fds);
-	return err;
-}
-
-static int sync_ring(struct xlbd *d, struct rt_vip *v, __u32 size, const __u32 *table,
-		     bool in_vips, bool full, size_t *changed)
-{
-	__u32 cur_size = 0, *old = NULL, *slots = NULL;
-	int fd, nfd, err = 0;
-
-	*changed = 0;
-	fd = xlb_dp__ring_get(&d->dp, v->id, &cur_size);
-	if (fd >= 0 && cur_size == size) {
-		slots = malloc(size * sizeof(*slots));
-		if (!slots) {
-			err = -ENOMEM;
-			goto out;
-		}
-		/* The map is the truth in a full pass (repairs); else our copy of it. */
-		if (full || v->ring_cached != size) {
-			old = malloc(size * sizeof(*old));
-			if (!old) {
-				err = -ENOMEM;
-				goto out;
-			}
-			err = xlb_dp__ring_read(fd, size, old);
-			if (err)
-				goto out;
-		}
-		*changed = xlb_maglev__diff(old ? old : v->ring, table, size, slots);
-		err = xlb_dp__ring_write(fd, table, slots, *changed);
-		if (err)
-			v->ring_cached = 0;	/* unknown now: read it next time */
-		else
-			cache_ring(v, size, table);
-		goto out;
-	}
-	v->ring_cached = 0;
-	/* No ring yet, or another size: a new inner map swapped in at once. */
-	nfd = xlb_dp__ring_create(&d->dp, size, table);
-	if (nfd < 0) {
-		err = nfd;
-		goto out;
-	}
-	*changed = size;
-	if (!in_vips && fd < 0 && !pending_add(v->id, nfd)) {
-		/*
-		 * A new VIP: its ring goes into xlb_rings with the other new ones
-		 * in one batch (flush_pending): every update of a map-in-map waits
-		 * for an RCU grace period, a batch waits once.
-		 */
-		v->ring_size = size;
-		cache_ring(v, size, table);
-		goto out;
-	}
-	if (in_vips && fd >= 0 && size < cur_size) {
-		/* Shrinking: slots computed with the new size exist in the old ring. */
-		v->ring_size = size;
-		err = write_vip(d, v);
-	}
-	if (!err && bpf_map_update_elem(d->dp.fd[XLB_DP_RINGS], &v->id, &nfd, BPF_ANY))
-		err = -errno;
-	if (!err && in_vips && v->ring_size != size) {
-		/* Growing (or no ring before): the new ring covers the old size. */
-		v->ring_size = size;
-		err = write_vip(d, v);
-	}
-	v->ring_size = size;
-	close(nfd);
-	if (!err)
-		cache_ring(v, size, table);
-out:
-	if (fd >= 0)
-		close(fd);
-	free(old);
-	free(slots);
-	return err;
 }
 
 /* ---- reconcile ---- */
@@ -779,7 +384,7 @@ static void remove_vip_model(struct xlbd *d, size_t i)
 
 	bpf_map_delete_elem(d->dp.fd[XLB_DP_RINGS], &v->id);
 	for (size_t j = 0; j < v->nreals; j++)
-		quarantine(d, &v->reals[j]);
+		xlbd_quarantine(d, &v->reals[j]);
 	d->vip_used[v->id] = false;
 	free(v->reals);
 	free(v->ring);
@@ -796,7 +401,7 @@ static int sync_reals(struct xlbd *d, struct rt_vip *v, const struct xlb_vip_cfg
 	/* New reals: xlb_reals before any ring slot points to them. */
 	for (size_t j = 0; j < wv->nreals; j++) {
 		const struct xlb_real_cfg *wr = &wv->reals[j];
-		struct rt_real *r = find_real(v, &wr->addr, wr->family), *nr;
+		struct rt_real *r = xlbd_find_real(v, &wr->addr, wr->family), *nr;
 
 		if (r)
 			continue;
@@ -808,13 +413,13 @@ static int sync_reals(struct xlbd *d, struct rt_vip *v, const struct xlb_vip_cfg
 		memset(r, 0, sizeof(*r));
 		r->addr = wr->addr;
 		r->family = wr->family;
-		r->index = alloc_index(d);
+		r->index = xlbd_alloc_index(d);
 		if (!r->index)
 			return -ENOSPC;
 		v->nreals++;
 		resolve(d, r, true);
 		xlb_dp__zero_stats(&d->dp, XLB_DP_REAL_STATS, r->index);
-		err = write_real(d, r, 0);
+		err = xlbd_write_real(d, r, 0);
 		if (err) {
 			pr_warn("cannot write real %s (index %u): %s\n",
 				xlb_addr_str(&r->addr, r->family, as), r->index, strerror(-err));
@@ -830,7 +435,7 @@ static int sync_reals(struct xlbd *d, struct rt_vip *v, const struct xlb_vip_cfg
 		/* Next hop first: the weight in the ring depends on it. */
 		if (wr && (full || (!r->mac_ok && xlb_now_ms() >= r->next_try_ms)) &&
 		    resolve(d, r, true))
-			write_real(d, r, r->down ? XLB_REAL_F_DOWN : 0);
+			xlbd_write_real(d, r, r->down ? XLB_REAL_F_DOWN : 0);
 		r->weight = wr ? wr->weight : 0;
 		ew = wr ? eff_weight(r) : 0;
 		if (ew != r->eff_weight) {
@@ -848,7 +453,7 @@ static int sync_reals(struct xlbd *d, struct rt_vip *v, const struct xlb_vip_cfg
 			    memcmp(&cur, &exp, sizeof(cur))) {
 				pr_info("repairing xlb_reals[%u] (%s)\n", r->index,
 					xlb_addr_str(&r->addr, r->family, as));
-				write_real(d, r, exp.flags);
+				xlbd_write_real(d, r, exp.flags);
 			}
 		}
 	}
@@ -920,7 +525,7 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 			v = &d->vips[d->nvips];
 			memset(v, 0, sizeof(*v));
 			v->key = wv->key;
-			if (alloc_vip_id(d, &v->id)) {
+			if (xlbd_alloc_vip_id(d, &v->id)) {
 				ret = xlb_errf(err, errlen, -ENOSPC, "VIP %s: no free VIP id", vs);
 				goto out;
 			}
@@ -944,10 +549,10 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 				ret = xlb_errf(err, errlen, -ENOMEM, "out of memory");
 				goto out;
 			}
-			ret = build_table(d, v, wv->ring_size, eff.hash_seed, table);
+			ret = xlbd_build_ring(d, v, wv->ring_size, eff.hash_seed, table);
 			if (!ret)
-				ret = sync_ring(d, v, wv->ring_size, table, !is_new,
-						rings || v->verify_ring, &changed);
+				ret = xlbd_sync_ring(d, v, wv->ring_size, table, !is_new,
+						     rings || v->verify_ring, &changed);
 			if (ret) {
 				xlb_errf(err, errlen, ret, "VIP %s: cannot write its ring: %s", vs,
 					 strerror(-ret));
@@ -969,7 +574,7 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 				j++;
 				continue;
 			}
-			quarantine(d, r);
+			xlbd_quarantine(d, r);
 			memmove(r, r + 1, (v->nreals - j - 1) * sizeof(*r));
 			v->nreals--;
 		}
@@ -985,7 +590,7 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 			    curv.flags) {
 				if (!vip_changed)
 					pr_info("repairing xlb_vips entry of %s\n", vs);
-				ret = write_vip(d, v);
+				ret = xlbd_write_vip(d, v);
 				if (ret) {
 					xlb_errf(err, errlen, ret,
 						 "VIP %s: cannot update it: %s", vs,
@@ -997,7 +602,7 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 	}
 
 	/* The rings of new VIPs, in one batch, before anything points to them. */
-	ret = flush_pending(d);
+	ret = xlbd_flush_rings(d);
 	if (ret) {
 		xlb_errf(err, errlen, ret,
 			 "cannot put new rings into xlb_rings: %s", strerror(-ret));
@@ -1018,7 +623,7 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 
 		if (!v || !bpf_map_lookup_elem(d->dp.fd[XLB_DP_VIPS], &v->key, &curv))
 			continue;
-		ret = write_vip(d, v);
+		ret = xlbd_write_vip(d, v);
 		if (ret) {
 			xlb_errf(err, errlen, ret, "VIP %s: cannot add it: %s",
 				 xlb_vip_str(&v->key, vs), strerror(-ret));
@@ -1051,10 +656,8 @@ int xlbd_reconcile(struct xlbd *d, const struct xlb_state *want, unsigned int fl
 	if (full)
 		sweep_vips(d);
 out:
-	if (npend) {
-		/* Failed before the flush: put them in anyway, the model has them. */
-		flush_pending(d);
-	}
+	/* Rings still pending (failed before the flush): in anyway, the model has them. */
+	xlbd_flush_rings(d);
 	if (full)
 		memo_end();
 	free(table);
@@ -1068,7 +671,7 @@ int xlbd_set_real_down(struct xlbd *d, const struct xlb_vip_key *vip, const unio
 		       __u8 family, bool down)
 {
 	struct rt_vip *v = xlbd_find_vip(d, vip);
-	struct rt_real *r = v ? find_real(v, addr, family) : NULL;
+	struct rt_real *r = v ? xlbd_find_real(v, addr, family) : NULL;
 	char err[256];
 	int ret;
 
@@ -1078,7 +681,7 @@ int xlbd_set_real_down(struct xlbd *d, const struct xlb_vip_key *vip, const unio
 		return 0;
 	r->down = down;
 	if (!down) {
-		ret = write_real(d, r, 0);
+		ret = xlbd_write_real(d, r, 0);
 		if (ret)
 			return ret;
 	}
@@ -1087,7 +690,7 @@ int xlbd_set_real_down(struct xlbd *d, const struct xlb_vip_key *vip, const unio
 		pr_warn("real marked %s: %s\n", down ? "down" : "up", err);
 		return ret;
 	}
-	return down ? write_real(d, r, XLB_REAL_F_DOWN) : 0;
+	return down ? xlbd_write_real(d, r, XLB_REAL_F_DOWN) : 0;
 }
 
 int xlbd_set_reals_down(struct xlbd *d, struct rt_vip *v, const bool *down)
@@ -1105,7 +708,7 @@ int xlbd_set_reals_down(struct xlbd *d, struct rt_vip *v, const bool *down)
 
 		if (r->down && !down[j]) {
 			r->down = false;
-			ret = write_real(d, r, 0);
+			ret = xlbd_write_real(d, r, 0);
 			if (ret)
 				goto out;
 		} else if (!r->down && down[j]) {
@@ -1121,49 +724,13 @@ int xlbd_set_reals_down(struct xlbd *d, struct rt_vip *v, const bool *down)
 	/* Going down: out of the ring now, flag them so their flows reselect. */
 	for (size_t j = 0; j < n && j < v->nreals; j++)
 		if (going[j] && v->reals[j].down)
-			ret = write_real(d, &v->reals[j], XLB_REAL_F_DOWN) ?: ret;
+			ret = xlbd_write_real(d, &v->reals[j], XLB_REAL_F_DOWN) ?: ret;
 out:
 	free(going);
 	return ret;
 }
 
 /* ---- housekeeping ---- */
-
-static void expire_quarantine(struct xlbd *d)
-{
-	long long now = xlb_now_ms();
-	struct xlb_real zero_real = {};
-	size_t n = 0;
-	long purged;
-
-	if (!d->nquarantine)
-		return;
-	memset(dead_tmp, 0, sizeof(dead_tmp));
-	for (__u32 i = 1; i < XLB_MAX_REALS; i++) {
-		if (d->real_state[i] == RT_QUARANTINE && d->q_until[i] <= now) {
-			dead_tmp[i] = true;
-			n++;
-		}
-	}
-	if (!n)
-		return;
-	/* No flow entry may name an index that is about to get a new address. */
-	purged = xlb_dp__purge_flows(&d->dp, dead_tmp);
-	if (purged < 0) {
-		pr_warn("cannot purge flows of %zu expired real indices: %s\n", n,
-			strerror(-purged));
-		return;
-	}
-	for (__u32 i = 1; i < XLB_MAX_REALS; i++) {
-		if (!dead_tmp[i])
-			continue;
-		bpf_map_update_elem(d->dp.fd[XLB_DP_REALS], &i, &zero_real, BPF_ANY);
-		xlb_dp__zero_stats(&d->dp, XLB_DP_REAL_STATS, i);
-		d->real_state[i] = RT_FREE;
-		d->nquarantine--;
-	}
-	pr_debug("%zu real indices left quarantine (%ld flow entries deleted)\n", n, purged);
-}
 
 void xlbd_tick(struct xlbd *d)
 {
@@ -1172,7 +739,7 @@ void xlbd_tick(struct xlbd *d)
 	bool changed = false;
 	char err[256];
 
-	expire_quarantine(d);
+	xlbd_expire_quarantine(d);
 	if (routes) {
 		d->last_route_check_ms = now;
 		memo_begin(d);
@@ -1186,7 +753,7 @@ void xlbd_tick(struct xlbd *d)
 			if ((r->mac_ok && !routes) || (!r->mac_ok && now < r->next_try_ms))
 				continue;
 			if (resolve(d, r, true)) {
-				write_real(d, r, r->down ? XLB_REAL_F_DOWN : 0);
+				xlbd_write_real(d, r, r->down ? XLB_REAL_F_DOWN : 0);
 				changed = true;
 			}
 		}
@@ -1226,7 +793,7 @@ void xlbd_neigh_event(void *ctx, __u8 family, const union xlb_addr *addr, int if
 				continue;
 			memcpy(r->mac, mac, 6);
 			r->mac_ok = true;
-			write_real(d, r, r->down ? XLB_REAL_F_DOWN : 0);
+			xlbd_write_real(d, r, r->down ? XLB_REAL_F_DOWN : 0);
 			pr_info("real %s: next hop %s is %02x:%02x:%02x:%02x:%02x:%02x\n",
 				xlb_addr_str(&r->addr, r->family, as),
 				xlb_addr_str(addr, family, hs), mac[0], mac[1], mac[2], mac[3],

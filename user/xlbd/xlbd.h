@@ -3,7 +3,8 @@
  * xlbd's shared state: the desired state (what the operator asked for), the
  * runtime model of what is in the maps (VIP ids, real indices, next hops,
  * quarantine), and the entry points of its parts: reconcile.c (desired ->
- * maps), control.c (the API), main.c (startup, signals, loop).
+ * maps, with rings.c, indices.c and adopt.c), control.c (the API), main.c
+ * (startup, signals, loop).
  */
 #ifndef XLBD_H
 #define XLBD_H
