@@ -6,19 +6,15 @@
 # timings themselves are not judged). Skips without root or the binaries.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/lib/smoke.sh
 out=$(timeout 120 bash tests/bench/bench_add_real.sh --smoke 2>&1)
 rc=$?
 echo "$out"
-if grep -q 'skipped$' <<<"$out"; then
-	echo "XLBT-RESULT passed=0 failed=0 skipped=1"
-	exit 0
-fi
+grep -q 'skipped$' <<<"$out" && result 0 0 1
 n=$(grep -cE '^XLB-BENCH add_real round=[0-9]+ after_return_ms=-?[0-9.]+ ' <<<"$out")
 if [ "$rc" = 0 ] && [ "$n" = 3 ]; then
 	echo "ok - bench_add_real --smoke: 3 of 3 rounds reached the new real"
-	echo "XLBT-RESULT passed=1 failed=0 skipped=0"
-else
-	echo "not ok - bench_add_real --smoke: exit $rc, $n of 3 rounds timed"
-	echo "XLBT-RESULT passed=0 failed=1 skipped=0"
+	result 1 0 0
 fi
-exit 0
+echo "not ok - bench_add_real --smoke: exit $rc, $n of 3 rounds timed"
+result 0 1 0

@@ -9,19 +9,11 @@
 # without root (it needs unshare(CLONE_NEWNET)).
 set -u
 cd "$(dirname "$0")/../.."
-OUTPUT=${OUTPUT:-.output}
+. tests/lib/smoke.sh
 bin=$OUTPUT/tests/bench/bench_health
 
-result() { echo "XLBT-RESULT passed=$1 failed=$2 skipped=$3"; exit 0; }
-
-if [ ! -x "$bin" ]; then
-	echo "not ok - $bin is not built (make test-bins)"
-	result 0 1 0
-fi
-if [ "$(id -u)" != 0 ]; then
-	echo "skip - bench_health needs root for its network namespace"
-	result 0 0 1
-fi
+need_bin "$bin"
+need_root "bench_health needs root for its network namespace"
 out=$(timeout 30 "$bin" -n 200 -b 50 -d 2 -i 500 2>&1)
 rc=$?
 echo "$out"

@@ -7,15 +7,10 @@
 # implementations. Passes only when it actually produced numbers.
 set -u
 cd "$(dirname "$0")/../.."
-OUTPUT=${OUTPUT:-.output}
+. tests/lib/smoke.sh
 bin=$OUTPUT/tests/bench/bench_maglev
 
-result() { echo "XLBT-RESULT passed=$1 failed=$2 skipped=0"; exit 0; }
-
-if [ ! -x "$bin" ]; then
-	echo "not ok - $bin is not built (make test-bins)"
-	result 0 1
-fi
+need_bin "$bin"
 out=$(timeout 5 "$bin" --quick 2>&1)
 rc=$?
 echo "$out"

@@ -9,20 +9,12 @@
 # issue's budget. Needs root for bpf_map_create; skipped without.
 set -u
 cd "$(dirname "$0")/../.."
-OUTPUT=${OUTPUT:-.output}
+. tests/lib/smoke.sh
 bin=$OUTPUT/tests/bench/bench_metrics
 BUDGET_MS=100
 
-result() { echo "XLBT-RESULT passed=$1 failed=$2 skipped=$3"; exit 0; }
-
-if [ ! -x "$bin" ]; then
-	echo "not ok - $bin is not built (make test-bins)"
-	result 0 1 0
-fi
-if [ "$(id -u)" != 0 ]; then
-	echo "skip - bench_metrics needs root (bpf_map_create)"
-	result 0 0 1
-fi
+need_bin "$bin"
+need_root "bench_metrics needs root (bpf_map_create)"
 out=$(timeout 120 "$bin" --quick 2>&1)
 rc=$?
 echo "$out"
