@@ -128,22 +128,14 @@ static int map_info(int fd, __u32 *max, char *name, size_t name_len)
 
 static void free_tables(struct xlb_metrics *m)
 {
-	free(m->stat_sum);
-	free(m->stat_ok);
-	free(m->vip_sum);
-	free(m->vip_ok);
-	free(m->real_sum);
-	free(m->real_ok);
-	free(m->vals);
-	free(m->keys);
-	m->stat_sum = NULL;
-	m->stat_ok = NULL;
-	m->vip_sum = NULL;
-	m->vip_ok = NULL;
-	m->real_sum = NULL;
-	m->real_ok = NULL;
-	m->vals = NULL;
-	m->keys = NULL;
+	free_null(m->stat_sum);
+	free_null(m->stat_ok);
+	free_null(m->vip_sum);
+	free_null(m->vip_ok);
+	free_null(m->real_sum);
+	free_null(m->real_ok);
+	free_null(m->vals);
+	free_null(m->keys);
 	xlb_metrics_flows_free(m);
 }
 
@@ -882,6 +874,35 @@ static void render_daemon(const struct xlb_metrics_daemon *d, struct xlb_prom *o
 	}
 }
 
+/* xlb_map_max_entries: the capacity of each map the metrics read. */
+static void render_map_capacity(struct xlb_metrics *m, struct xlb_prom *out)
+{
+	const struct {
+		int fd;
+		const char *name;
+		__u32 max;
+	} caps[] = {
+		{ m->maps.stats_fd, m->stats_name, m->stats_max },
+		{ m->maps.vip_stats_fd, m->vip_name, m->vip_max },
+		{ m->maps.real_stats_fd, m->real_name, m->real_max },
+		{ m->maps.flows_fd, m->flows_name, m->flows_max },
+	};
+	struct xlb_prom_label l[1];
+	bool any = false;
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		any |= caps[i].fd >= 0;
+	if (any)
+		xlb_prom__family(out, "xlb_map_max_entries", XLB_PROM_GAUGE,
+				 "Capacity (max_entries) of the maps xlb reads");
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		if (caps[i].fd < 0)
+			continue;
+		l[0] = (struct xlb_prom_label){ "map", caps[i].name };
+		xlb_prom__sample_u64(out, "xlb_map_max_entries", l, 1, caps[i].max);
+	}
+}
+
 static void render_info(struct xlb_metrics *m, const struct xlb_metrics_model *model,
 			struct xlb_prom *out)
 {
@@ -912,26 +933,7 @@ static void render_info(struct xlb_metrics *m, const struct xlb_metrics_model *m
 		l[0] = (struct xlb_prom_label){ "map", m->flows_name[0] ? m->flows_name : "xlb_flows" };
 		xlb_prom__sample_u64(out, "xlb_map_entries", l, 1, m->flow_entries);
 	}
-	if (m->maps.stats_fd >= 0 || m->maps.vip_stats_fd >= 0 || m->maps.real_stats_fd >= 0 ||
-	    m->maps.flows_fd >= 0)
-		xlb_prom__family(out, "xlb_map_max_entries", XLB_PROM_GAUGE,
-				 "Capacity (max_entries) of the maps xlb reads");
-	if (m->maps.stats_fd >= 0) {
-		l[0] = (struct xlb_prom_label){ "map", m->stats_name };
-		xlb_prom__sample_u64(out, "xlb_map_max_entries", l, 1, m->stats_max);
-	}
-	if (m->maps.vip_stats_fd >= 0) {
-		l[0] = (struct xlb_prom_label){ "map", m->vip_name };
-		xlb_prom__sample_u64(out, "xlb_map_max_entries", l, 1, m->vip_max);
-	}
-	if (m->maps.real_stats_fd >= 0) {
-		l[0] = (struct xlb_prom_label){ "map", m->real_name };
-		xlb_prom__sample_u64(out, "xlb_map_max_entries", l, 1, m->real_max);
-	}
-	if (m->maps.flows_fd >= 0) {
-		l[0] = (struct xlb_prom_label){ "map", m->flows_name };
-		xlb_prom__sample_u64(out, "xlb_map_max_entries", l, 1, m->flows_max);
-	}
+	render_map_capacity(m, out);
 }
 
 static void render_self(struct xlb_metrics *m, struct xlb_prom *out, __u64 now)

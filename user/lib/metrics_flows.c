@@ -71,14 +71,10 @@ int xlb_metrics_flows_init(struct xlb_metrics *m)
 
 void xlb_metrics_flows_free(struct xlb_metrics *m)
 {
-	free(m->active);
-	free(m->walk_active);
-	free(m->fkeys);
-	free(m->fvals);
-	m->active = NULL;
-	m->walk_active = NULL;
-	m->fkeys = NULL;
-	m->fvals = NULL;
+	free_null(m->active);
+	free_null(m->walk_active);
+	free_null(m->fkeys);
+	free_null(m->fvals);
 	m->flow_sample_ns = 0;
 }
 

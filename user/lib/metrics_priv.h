@@ -6,6 +6,7 @@
 #ifndef XLB_METRICS_PRIV_H
 #define XLB_METRICS_PRIV_H
 
+#include <stdlib.h>
 #include <time.h>
 
 #include "metrics.h"
@@ -65,5 +66,12 @@ static inline __u64 xlb_metrics_now_ns(void)
 
 int xlb_metrics_flows_init(struct xlb_metrics *m);
 void xlb_metrics_flows_free(struct xlb_metrics *m);
+
+/* free() a table and forget it, so that freeing twice is harmless. */
+#define free_null(p)		\
+	do {			\
+		free(p);	\
+		(p) = NULL;	\
+	} while (0)
 
 #endif /* XLB_METRICS_PRIV_H */
