@@ -4,11 +4,7 @@
  * time, sums them over the possible CPUs and writes every family in the
  * text format, with the daemon's model (VIPs, reals, health, its counters).
  *
- * Reads: per-VIP and per-real rows are fetched with BPF_MAP_LOOKUP_BATCH
- * over the range of indices in use, in chunks of BATCH_CHUNK rows (one
- * syscall per chunk instead of one per row); per-key lookups remain for
- * sparse index sets and for kernels that refuse batch ops on arrays.
- * tests/bench/bench_metrics.c measures both (README "Metrics" has figures).
+ * The counter rows are read by metrics_read.c (batch or per key).
  */
 #include <errno.h>
 #include <math.h>
@@ -22,15 +18,6 @@
 
 #include "log.h"
 #include "metrics_priv.h"
-
-#define BATCH_CHUNK 1024	/* rows per BPF_MAP_LOOKUP_BATCH call */
-/*
- * AUTO reads a range by batch when it holds at most this many rows per
- * wanted row: a batched row costs about a third of a lookup syscall
- * (bench_metrics, 51200 rows of 2 CPUs: 5.2 ms by batch, 15.2 ms by key),
- * so reading up to twice as many rows by batch still wins.
- */
-#define BATCH_SPAN_FACTOR 2
 
 #define STAT_NAME(name, help) #name,
 #define STAT_HELP(name, help) help,
@@ -229,144 +216,6 @@ double xlb_metrics__render_seconds(const struct xlb_metrics *m)
 	return m->render_s;
 }
 
-/* ---- reading per-CPU rows ---- */
-
-/* Adds the ncpus per-CPU copies of one row (words __u64 fields) into sum. */
-static void sum_row(__u64 *sum, const __u64 *percpu, unsigned int words, int ncpus)
-{
-	unsigned int w;
-	int c;
-
-	for (w = 0; w < words; w++)
-		sum[w] = 0;
-	for (c = 0; c < ncpus; c++, percpu += words)
-		for (w = 0; w < words; w++)
-			sum[w] += percpu[w];
-}
-
-static bool batch_unsupported(int err)
-{
-	return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUP || err == -524 /* ENOTSUPP */;
-}
-
-/*
- * Rows [lo, hi] of a per-CPU array by batch: sums (rows of words __u64) and
- * ok flags for every row in the range.
- */
-static int read_range_batch(struct xlb_metrics *m, int fd, unsigned int words, __u32 lo,
-			    __u32 hi, __u64 *sums, bool *ok)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
-	size_t row = (size_t)words * 8 * m->ncpus;
-	__u32 prev, next, count, i, start = lo;
-	unsigned int rounds = 0;
-	int err;
-
-	while (start <= hi) {
-		/* bounded: each round advances start by at least one row or stops */
-		if (++rounds > (hi - lo) + 2)
-			return -EIO;
-		count = hi - start + 1;
-		if (count > BATCH_CHUNK)
-			count = BATCH_CHUNK;
-		/* arrays batch from the key after in_batch; NULL starts at 0 */
-		prev = start - 1;
-		err = bpf_map_lookup_batch(fd, start ? &prev : NULL, &next, m->keys, m->vals, &count,
-					   &bopts);
-		if (err && err != -ENOENT)
-			return err;
-		for (i = 0; i < count; i++) {
-			__u32 k = m->keys[i];
-
-			if (k < lo || k > hi)
-				continue;
-			sum_row(sums + (size_t)k * words, (const __u64 *)((char *)m->vals + i * row),
-				words, m->ncpus);
-			ok[k] = true;
-		}
-		if (err == -ENOENT || !count)
-			break;	/* end of the map */
-		start = m->keys[count - 1] + 1;
-		if (start == 0)
-			break;	/* wrapped: key 0xffffffff read */
-	}
-	return 0;
-}
-
-static int read_keys(struct xlb_metrics *m, int fd, unsigned int words, const __u32 *idx,
-		     size_t n, __u64 *sums, bool *ok)
-{
-	size_t i;
-	int err;
-
-	for (i = 0; i < n; i++) {
-		err = bpf_map_lookup_elem(fd, &idx[i], m->vals);
-		if (err == -ENOENT)
-			continue;	/* past max_entries: not read, left out */
-		if (err)
-			return err;
-		sum_row(sums + (size_t)idx[i] * words, m->vals, words, m->ncpus);
-		ok[idx[i]] = true;
-	}
-	return 0;
-}
-
-/*
- * Reads the rows idx[0..n) (all < max) of a per-CPU array into sums/ok,
- * by batch or by key per m->opts.lookup.
- */
-static int read_rows(struct xlb_metrics *m, int fd, unsigned int words, __u32 max,
-		     const __u32 *idx, size_t n, __u64 *sums, bool *ok)
-{
-	__u32 lo = UINT32_MAX, hi = 0;
-	bool batch;
-	size_t i;
-	int err;
-
-	memset(ok, 0, (size_t)max * sizeof(*ok));
-	if (!n)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (idx[i] < lo)
-			lo = idx[i];
-		if (idx[i] > hi)
-			hi = idx[i];
-	}
-	switch (m->opts.lookup) {
-	case XLB_METRICS_LOOKUP_BATCH:
-		batch = true;
-		break;
-	case XLB_METRICS_LOOKUP_PER_KEY:
-		batch = false;
-		break;
-	default:
-		batch = (__u64)(hi - lo + 1) <= (__u64)n * BATCH_SPAN_FACTOR;
-		break;
-	}
-	if (batch && !m->no_batch) {
-		err = read_range_batch(m, fd, words, lo, hi, sums, ok);
-		if (!err || !batch_unsupported(err))
-			return err;
-		pr_info("metrics: batch lookups refused (%s): reading by key\n", strerror(-err));
-		m->no_batch = true;
-	}
-	return read_keys(m, fd, words, idx, n, sums, ok);
-}
-
-static int want_idx(struct xlb_metrics *m, size_t n)
-{
-	__u32 *nidx;
-
-	if (n <= m->idx_cap)
-		return 0;
-	nidx = realloc(m->idx, n * sizeof(*nidx));
-	if (!nidx)
-		return -ENOMEM;
-	m->idx = nidx;
-	m->idx_cap = n;
-	return 0;
-}
-
 /* ---- families ---- */
 
 static void lower(char *dst, size_t len, const char *src)
@@ -471,12 +320,13 @@ static int render_globals(struct xlb_metrics *m, struct xlb_prom *out)
 
 	if (m->maps.stats_fd < 0 || !n)
 		return 0;
-	err = want_idx(m, n);
+	err = xlb_metrics_want_idx(m, n);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++)
 		m->idx[i] = i;
-	err = read_rows(m, m->maps.stats_fd, 1, m->stats_max, m->idx, n, m->stat_sum, m->stat_ok);
+	err = xlb_metrics_read_rows(m, m->maps.stats_fd, 1, m->stats_max, m->idx, n, m->stat_sum,
+				    m->stat_ok);
 	if (err) {
 		pr_warn("metrics: reading %s: %s\n", m->stats_name, strerror(-err));
 		return err;
@@ -507,7 +357,7 @@ int xlb_metrics__render_decap(int dstats_fd, struct xlb_prom *out)
 		}
 		if (err)
 			break;
-		sum_row(&vals[k], percpu, 1, ncpus);
+		xlb_metrics_sum_row(&vals[k], percpu, 1, ncpus);
 		ok[k] = true;
 	}
 	free(percpu);
@@ -761,14 +611,15 @@ static int render_model(struct xlb_metrics *m, const struct xlb_metrics_model *m
 	if (m->maps.vip_stats_fd >= 0 && model->n_vips) {
 		size_t n = 0;
 
-		err = want_idx(m, model->n_vips);
+		err = xlb_metrics_want_idx(m, model->n_vips);
 		if (err)
 			goto out;
 		for (i = 0; i < model->n_vips; i++)
 			if (model->vips[i].index < m->vip_max)
 				m->idx[n++] = model->vips[i].index;
-		rerr = read_rows(m, m->maps.vip_stats_fd, sizeof(struct xlb_vip_stats) / 8,
-				 m->vip_max, m->idx, n, (__u64 *)m->vip_sum, m->vip_ok);
+		rerr = xlb_metrics_read_rows(m, m->maps.vip_stats_fd,
+					     sizeof(struct xlb_vip_stats) / 8, m->vip_max, m->idx,
+					     n, (__u64 *)m->vip_sum, m->vip_ok);
 		if (rerr) {
 			pr_warn("metrics: reading %s: %s\n", m->vip_name, strerror(-rerr));
 			memset(m->vip_ok, 0, m->vip_max * sizeof(*m->vip_ok));
@@ -779,7 +630,7 @@ static int render_model(struct xlb_metrics *m, const struct xlb_metrics_model *m
 	if (m->maps.real_stats_fd >= 0 && n_reals) {
 		size_t n = 0;
 
-		rerr = want_idx(m, n_reals);
+		rerr = xlb_metrics_want_idx(m, n_reals);
 		if (rerr) {
 			err = rerr;
 			goto out;
@@ -788,8 +639,8 @@ static int render_model(struct xlb_metrics *m, const struct xlb_metrics_model *m
 			for (r = 0; r < model->vips[i].n_reals; r++)
 				if (model->vips[i].reals[r].index < m->real_max)
 					m->idx[n++] = model->vips[i].reals[r].index;
-		rerr = read_rows(m, m->maps.real_stats_fd, 2, m->real_max, m->idx, n,
-				 (__u64 *)m->real_sum, m->real_ok);
+		rerr = xlb_metrics_read_rows(m, m->maps.real_stats_fd, 2, m->real_max, m->idx, n,
+					     (__u64 *)m->real_sum, m->real_ok);
 		if (rerr) {
 			pr_warn("metrics: reading %s: %s\n", m->real_name, strerror(-rerr));
 			memset(m->real_ok, 0, m->real_max * sizeof(*m->real_ok));

@@ -64,6 +64,21 @@ static inline __u64 xlb_metrics_now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+#define BATCH_CHUNK 1024	/* rows per BPF_MAP_LOOKUP_BATCH call */
+
+/* metrics_read.c */
+/* Adds the ncpus per-CPU copies of one row (words __u64 fields) into sum. */
+void xlb_metrics_sum_row(__u64 *sum, const __u64 *percpu, unsigned int words, int ncpus);
+/*
+ * Reads the rows idx[0..n) (all < max) of a per-CPU array into sums/ok,
+ * by batch or by key per m->opts.lookup.
+ */
+int xlb_metrics_read_rows(struct xlb_metrics *m, int fd, unsigned int words, __u32 max,
+			  const __u32 *idx, size_t n, __u64 *sums, bool *ok);
+/* Room for n indices in m->idx. */
+int xlb_metrics_want_idx(struct xlb_metrics *m, size_t n);
+
+/* metrics_flows.c */
 int xlb_metrics_flows_init(struct xlb_metrics *m);
 void xlb_metrics_flows_free(struct xlb_metrics *m);
 
