@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Health-check engine core (see health.h): targets in a slot table, their
- * deadlines in a binary min-heap behind one timerfd, the up/down state
- * machine with rise/fall/hold-down, and the dispatch loop that routes epoll
- * events to the tcp/udp probes (health_sock.c) and to libcurl
- * (health_http.c).
+ * Health-check engine core (see health.h): targets in a slot table, the
+ * up/down state machine with rise/fall/hold-down, and the dispatch loop
+ * that routes epoll events to the tcp/udp probes (health_sock.c) and to
+ * libcurl (health_http.c). Deadlines are in a binary min-heap behind one
+ * timerfd (health_timer.c).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -24,12 +24,6 @@
 /* Events taken per epoll_wait, and batches per dispatch before yielding. */
 #define HC_EVENTS	64
 #define HC_ROUNDS	32
-/*
- * The deadline timer fires on a 1 ms grid (deadlines rounded up): at 10,000
- * probes a second, the ~10 probes due in one millisecond start in one
- * wakeup instead of ten, for at most 1 ms of extra lateness.
- */
-#define HC_TIMER_GRID_NS	1000000ULL
 /* Probe starts and timeouts handled per pass over the deadline heap. */
 #define HC_TIMER_BUDGET		1024
 
@@ -138,123 +132,6 @@ int xlb_health__parse_expect(const char *s, struct xlb_health_range *out, __u32 
 	}
 	*n_out = n;
 	return 0;
-}
-
-/* ---- deadline heap ---- */
-
-static bool heap_less(const struct xlb_health_target *a, const struct xlb_health_target *b)
-{
-	return a->due_ns < b->due_ns;
-}
-
-static void heap_set(struct xlb_health *h, __u32 i, struct xlb_health_target *t)
-{
-	h->heap[i] = t;
-	t->heap_idx = i;
-}
-
-static void heap_up(struct xlb_health *h, __u32 i)
-{
-	struct xlb_health_target *t = h->heap[i];
-
-	while (i > 0) {
-		__u32 parent = (i - 1) / 2;
-
-		if (!heap_less(t, h->heap[parent]))
-			break;
-		heap_set(h, i, h->heap[parent]);
-		i = parent;
-	}
-	heap_set(h, i, t);
-}
-
-static void heap_down(struct xlb_health *h, __u32 i)
-{
-	struct xlb_health_target *t = h->heap[i];
-
-	for (;;) {
-		__u32 l = 2 * i + 1, r = l + 1, m = l;
-
-		if (l >= h->heap_len)
-			break;
-		if (r < h->heap_len && heap_less(h->heap[r], h->heap[l]))
-			m = r;
-		if (!heap_less(h->heap[m], t))
-			break;
-		heap_set(h, i, h->heap[m]);
-		i = m;
-	}
-	heap_set(h, i, t);
-}
-
-static int heap_push(struct xlb_health *h, struct xlb_health_target *t)
-{
-	if (h->heap_len == h->heap_cap) {
-		__u32 cap = h->heap_cap ? h->heap_cap * 2 : 64;
-		void *n = realloc(h->heap, cap * sizeof(*h->heap));
-
-		if (!n)
-			return -ENOMEM;
-		h->heap = n;
-		h->heap_cap = cap;
-	}
-	heap_set(h, h->heap_len++, t);
-	heap_up(h, t->heap_idx);
-	return 0;
-}
-
-static void heap_del(struct xlb_health *h, struct xlb_health_target *t)
-{
-	__u32 i = t->heap_idx;
-	struct xlb_health_target *last = h->heap[--h->heap_len];
-
-	if (i == h->heap_len)
-		return;
-	heap_set(h, i, last);
-	heap_down(h, i);
-	heap_up(h, last->heap_idx);
-}
-
-/* After t->due_ns changed. */
-static void heap_fix(struct xlb_health *h, struct xlb_health_target *t)
-{
-	heap_up(h, t->heap_idx);
-	heap_down(h, t->heap_idx);
-}
-
-__u64 hc_grid(__u64 ns)
-{
-	return (ns + HC_TIMER_GRID_NS - 1) / HC_TIMER_GRID_NS * HC_TIMER_GRID_NS;
-}
-
-int hc_timerfd_arm(int fd, __u64 at_ns)
-{
-	struct itimerspec its = {
-		.it_value = { .tv_sec = at_ns / 1000000000ULL, .tv_nsec = at_ns % 1000000000ULL },
-	};
-
-	if (timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
-		pr_warn("health: timerfd_settime: %s\n", strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-/*
- * Arms the timerfd to the earliest deadline when that is earlier than what
- * it is armed to. A timer armed too early is left alone: it fires for
- * nothing once and is re-armed then. timerfd_settime is the most expensive
- * call of a probe in a VM (the hrtimer reprogramming exits to the host), so
- * it is made only when needed.
- */
-static void arm_timer(struct xlb_health *h)
-{
-	__u64 due = h->heap_len ? hc_grid(h->heap[0]->due_ns) : 0;
-
-	if (!due || (h->armed_ns && h->armed_ns <= due))
-		return;
-	if (!hc_timerfd_arm(h->tfd, due))
-		h->armed_ns = due;
 }
 
 /* ---- targets ---- */
@@ -535,7 +412,7 @@ int xlb_health__add_target(struct xlb_health *h, const struct xlb_health_target_
 	t->st.last_change_real = realtime_ns();
 	if (n.kind != XLB_HEALTH_NONE) {
 		schedule_first(h, t, now);
-		err = heap_push(h, t);
+		err = hc_heap_push(h, t);
 		if (err)
 			goto err_slot;
 	} else {
@@ -544,7 +421,7 @@ int xlb_health__add_target(struct xlb_health *h, const struct xlb_health_target_
 	}
 	h->slots[slot].t = t;
 	h->count++;
-	arm_timer(h);
+	hc_arm_timer(h);
 	if (id_out)
 		*id_out = t->id;
 	return 0;
@@ -593,15 +470,15 @@ int xlb_health__update_target(struct xlb_health *h, __u64 id,
 	t->st.successes = 0;
 	t->st.failures = 0;
 	if (was_probed)
-		heap_del(h, t);
+		hc_heap_del(h, t);
 	if (t->cfg.kind != XLB_HEALTH_NONE) {
 		schedule_first(h, t, hc_now_ns());
-		if (heap_push(h, t)) {
+		if (hc_heap_push(h, t)) {
 			err = -ENOMEM;
 			t->cfg.kind = t->st.kind = XLB_HEALTH_NONE;
 		}
 	}
-	arm_timer(h);
+	hc_arm_timer(h);
 	return err;
 }
 
@@ -620,11 +497,11 @@ int xlb_health__remove_target(struct xlb_health *h, __u64 id)
 	if (!t)
 		return -ENOENT;
 	if (t->cfg.kind != XLB_HEALTH_NONE)
-		heap_del(h, t);
+		hc_heap_del(h, t);
 	slot_release(h, t->slot);
 	h->count--;
 	target_destroy(h, t);
-	arm_timer(h);
+	hc_arm_timer(h);
 	return 0;
 }
 
@@ -666,7 +543,7 @@ static void schedule_next(struct xlb_health *h, struct xlb_health_target *t, __u
 	}
 	t->sched_ns = next;
 	t->due_ns = next;
-	heap_fix(h, t);
+	hc_heap_fix(h, t);
 }
 
 void hc_probe_local_error(struct xlb_health *h, struct xlb_health_target *t, const char *what)
@@ -768,7 +645,7 @@ static void probe_start(struct xlb_health *h, struct xlb_health_target *t, __u64
 	t->start_ns = now;
 	t->inflight = true;
 	t->due_ns = now + (__u64)t->cfg.timeout_ms * 1000000ULL;
-	heap_fix(h, t);
+	hc_heap_fix(h, t);
 	if (is_http(t))
 		hc_http_start(h, t);
 	else
@@ -883,7 +760,7 @@ int xlb_health__dispatch(struct xlb_health *h)
 	}
 	h->in_dispatch = false;
 	hc_http_arm(h);
-	arm_timer(h);
+	hc_arm_timer(h);
 	return 0;
 }
 

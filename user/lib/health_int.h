@@ -77,9 +77,16 @@ struct xlb_health {
 };
 
 __u64 hc_now_ns(void);
+/* health_timer.c: the deadline heap and its timerfd. */
 /* ns rounded up to the timer grid (1 ms); arms a timerfd to an absolute time. */
 __u64 hc_grid(__u64 ns);
 int hc_timerfd_arm(int fd, __u64 at_ns);
+int hc_heap_push(struct xlb_health *h, struct xlb_health_target *t);
+void hc_heap_del(struct xlb_health *h, struct xlb_health_target *t);
+/* After t->due_ns changed. */
+void hc_heap_fix(struct xlb_health *h, struct xlb_health_target *t);
+/* Arms the timerfd to the earliest deadline when that is earlier than it is armed to. */
+void hc_arm_timer(struct xlb_health *h);
 /* Reports the end of a probe: updates state, fires callbacks. May free t
  * (through a callback removing it): the caller must not touch t afterwards.
  */
