@@ -262,6 +262,11 @@ cmd_up() {
 	# removes the half-built lab again.
 	QUIET=1 cmd_down
 	trap 'rc=$?; if [ $rc != 0 ]; then echo "lab: up failed, removing the lab" >&2; QUIET=1 cmd_down; fi' EXIT
+	# Interrupted (Ctrl-C, a test's time limit): exit with the signal's
+	# status, so that the EXIT trap above sees a failure ($? is 0 in an EXIT
+	# trap run for an untrapped signal, and the half-built lab would stay).
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	mkdir -p "$RUN"
 	cat >"$RUN/lab.env" <<EOF
 LBS=$LBS
@@ -361,7 +366,7 @@ EOF
 	done
 
 	prime_neighbours
-	trap - EXIT
+	trap - EXIT INT TERM
 	say "up ($P): $CLIENTS client(s), $LBS LB(s), $REALS real(s)$([ "$ROUTED" = 1 ] && echo " behind the router")$([ "$V6" = 1 ] && echo ", IPv6")"
 	[ -x "$BIN/xlb-decap" ] || say "note: $BIN/xlb-decap is not built: reals cannot decapsulate"
 }
