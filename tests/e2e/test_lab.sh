@@ -8,6 +8,8 @@
 set -euo pipefail
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_require_file
+# The first two cases call `lab up` themselves: down at exit on every path.
+t_on_exit "'$LAB' down"
 
 host_snapshot() {
 	{ ip -br link | awk '{print $1}'; ip -br addr; ip route; ip -6 route; } | sort
