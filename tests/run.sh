@@ -19,8 +19,9 @@ failed_names=()
 # the time limit below (TERM, then KILL 10 s later, possibly in the middle
 # of its own `lab down`), or by anyone's SIGKILL. Every e2e file works
 # under the lab prefix xt<its pid> (tests/lib/e2e.sh; test_lab also uses
-# xt<pid>b), so whatever carries the prefix of a pid that no longer runs
-# is an orphan: `lab.sh down` with that prefix stops the processes in its
+# xt<pid>b), bench_add_real.sh under xb<its pid>, so whatever carries the
+# prefix of a pid that no longer runs is an orphan: `lab.sh down` with that
+# prefix stops the processes in its
 # namespaces (xlbd, nginx, the UDP echo, Prometheus, clients) and removes
 # the namespaces, pins and run files. Labs of live processes (another run
 # on the same host) are left alone. Prints what it swept.
@@ -30,8 +31,8 @@ sweep_dead_labs() {
 	for p in $( {
 		ip netns list 2>/dev/null | awk '{print $1}'
 		ls /run/xlb-lab /sys/fs/bpf/xlb /sys/fs/bpf/xlb/decap 2>/dev/null
-	} | sed -nE 's/^(xt[0-9]+)b?(-.*)?$/\1/p' | sort -u); do
-		pid=${p#xt}
+	} | sed -nE 's/^(x[tb][0-9]+)b?(-.*)?$/\1/p' | sort -u); do
+		pid=${p#x?}
 		kill -0 "$pid" 2>/dev/null && continue
 		XLB_LAB_PREFIX=$p QUIET=1 scripts/lab.sh down >/dev/null 2>&1 || true
 		XLB_LAB_PREFIX=${p}b QUIET=1 scripts/lab.sh down >/dev/null 2>&1 || true
