@@ -36,6 +36,21 @@ link_stat() {
 }
 tx_of_client() { link_stat c1 "$XLB_LAB_PREFIX-c1" tx "$1"; }
 
+# quiet: waits (at most 3 s) until the client has sent nothing for 0.3 s:
+# the kernel still sends the last ACKs of closed connections after the
+# client program has exited; counters read in the middle of those disagree.
+quiet() {
+	local i a b
+	b=$(tx_of_client packets)
+	for ((i = 0; i < 10; i++)); do
+		sleep 0.3
+		a=$(tx_of_client packets)
+		[ "$a" = "$b" ] && return 0
+		b=$a
+	done
+	t_warn "client still sending after 3 s"
+}
+
 # udp_counters VIP-ADDR VIP ENCAP HEADER-BYTES FAMILY
 udp_counters() {
 	local addr=$1 vip=$2 encap=$3 hdr=$4 fam=$5 n=400 b a out i real
@@ -69,6 +84,7 @@ test_tcp_counters() {
 	b=$(stats); tp0=$(tx_of_client packets); tb0=$(tx_of_client bytes)
 	lr0=$(link_stat lb1 "$LAB_LB1_IF" rx packets); cr0=$(link_stat c1 "$XLB_LAB_PREFIX-c1" rx packets)
 	out=$(client conns --addr 198.18.10.1 --count $m)
+	quiet
 	a=$(stats); tp1=$(tx_of_client packets); tb1=$(tx_of_client bytes)
 	lr1=$(link_stat lb1 "$LAB_LB1_IF" rx packets); cr1=$(link_stat c1 "$XLB_LAB_PREFIX-c1" rx packets)
 	dp=$(($(vstat "$a" "$vip" packets) - $(vstat "$b" "$vip" packets)))
