@@ -366,6 +366,7 @@ EOF
 	done
 
 	prime_neighbours
+	wait_udp_echoes
 	trap - EXIT INT TERM
 	say "up ($P): $CLIENTS client(s), $LBS LB(s), $REALS real(s)$([ "$ROUTED" = 1 ] && echo " behind the router")$([ "$V6" = 1 ] && echo ", IPv6")"
 	[ -x "$BIN/xlb-decap" ] || say "note: $BIN/xlb-decap is not built: reals cannot decapsulate"
@@ -410,6 +411,24 @@ prime_neighbours() {
 		sleep 0.1
 	done
 	say "warning: $j neighbour entries unresolved"
+}
+
+# The UDP echoes start in the background: `up` returns once every one of
+# them is bound (v4, and v6 with --v6), so that a test's first datagram
+# finds it. nginx needs no wait (it binds before it daemonizes). Bounded:
+# 10 s in all.
+wait_udp_echoes() {
+	local i n left=0
+	for ((n = 0; n < 100; n++)); do
+		left=0
+		for ((i = 1; i <= REALS; i++)); do
+			[ "$(inns "r$i" ss -Hlun "sport = :$UDP_PORT" | wc -l)" -ge $((1 + V6)) ] ||
+				left=$((left + 1))
+		done
+		[ "$left" = 0 ] && return 0
+		sleep 0.1
+	done
+	die "the UDP echo of $left real(s) not bound after 10 s (see $RUN/r*/udp-echo.log)"
 }
 
 # ---- status, env, exec ----
