@@ -135,15 +135,24 @@ test_promtool() {
 test_prometheus_counts() {
 	need
 	t_need prometheus curl
-	local n=300 m=200 out_u out_t st r i real sum_u=0 sum_t=0
+	local n=300 m=200 out_u out_t st r i real sum_u=0 sum_t=0 p0 p1
 	# UDP: every datagram answered, so it went through the balancer before
 	# the client counted it.
 	out_u=$(client udp --addr 198.18.10.3 --port "$LAB_UDP_PORT" --count $n)
 	out_t=$(client conns --addr 198.18.10.1 --count $m)
 	t_eq "$(jget "$out_u" 'j["ok"]')" $n "datagrams answered"
 	t_eq "$(jget "$out_t" 'j["ok"]')" $m "connections answered"
-	# Quiet now (the last FINs are through): the maps, then Prometheus.
-	sleep 1
+	# Quiet once the last FINs and ACKs are through: the VIPs' packet count
+	# unchanged over 0.5 s (polled, at most 5 s; a fixed 1 s could end too
+	# early on a loaded VM). Then the maps, then Prometheus.
+	vip_pk() { jget "$(ctl -j stats)" 'sum(v["packets"] for v in j["vips"])'; }
+	p0=$(vip_pk)
+	for ((i = 0; i < 10; i++)); do
+		sleep 0.5
+		p1=$(vip_pk)
+		[ "$p1" = "$p0" ] && break
+		p0=$p1
+	done
 	st=$(ctl -j stats)
 	wait_scrape
 	t_log "Prometheus: $UDP_VIP packets $(pv xlb_vip_packets_total $UDP_VIP), new flows $(pv xlb_vip_new_flows_total $UDP_VIP) ($(jget "$out_u" 'j["sports"]') source ports); $TCP_VIP packets $(pv xlb_vip_packets_total $TCP_VIP), new flows $(pv xlb_vip_new_flows_total $TCP_VIP), bytes $(pv xlb_vip_bytes_total $TCP_VIP)"
