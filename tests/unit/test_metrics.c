@@ -200,9 +200,9 @@ static void test_parse_listen(void)
 	ASSERT_EQ(xlb_metrics_parse_listen("127.0.0.1", &ss, &sl, err, sizeof(err)), -EINVAL, "no port");
 	ASSERT_TRUE(strstr(err, "ADDR:PORT") != NULL, "message says what is accepted");
 	ASSERT_EQ(xlb_metrics_parse_listen("::1:9120", &ss, &sl, err, sizeof(err)), -EINVAL, "v6 no brackets");
-	ASSERT_EQ(xlb_metrics_parse_listen("1.2.3.4:65536", &ss, &sl, err, sizeof(err)), -EINVAL, "port range");
-	ASSERT_EQ(xlb_metrics_parse_listen("1.2.3.4:09", &ss, &sl, err, sizeof(err)), -EINVAL, "leading zero");
-	ASSERT_EQ(xlb_metrics_parse_listen("1.2.3.4:9x", &ss, &sl, err, sizeof(err)), -EINVAL, "junk");
+	ASSERT_EQ(xlb_metrics_parse_listen("198.18.0.1:65536", &ss, &sl, err, sizeof(err)), -EINVAL, "port range");
+	ASSERT_EQ(xlb_metrics_parse_listen("198.18.0.1:09", &ss, &sl, err, sizeof(err)), -EINVAL, "leading zero");
+	ASSERT_EQ(xlb_metrics_parse_listen("198.18.0.1:9x", &ss, &sl, err, sizeof(err)), -EINVAL, "junk");
 	ASSERT_EQ(xlb_metrics_parse_listen("host:80", &ss, &sl, err, sizeof(err)), -EINVAL, "name");
 }
 

@@ -23,14 +23,17 @@ static void test_rfc1071_example(void)
 
 static void test_ipv4_header_vector(void)
 {
-	/* The classic example: 4500 0073 0000 4000 4011 [b861] c0a8 0001 c0a8 00c7. */
+	/*
+	 * The classic example (RFC 1071 style) moved into the test range:
+	 * 4500 0073 0000 4000 4011 [ad8d] c612 0001 c612 00c7, summed by hand.
+	 */
 	const uint8_t want[20] = { 0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
-				   0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7 };
+				   0xad, 0x8d, 0xc6, 0x12, 0x00, 0x01, 0xc6, 0x12, 0x00, 0xc7 };
 	struct pkt p;
 
 	pkt_init(&p);
 	pkt_eth(&p, MAC_A, MAC_B);
-	pkt_ip4(&p, &(struct pkt_ip4){ .src = "192.168.0.1", .dst = "192.168.0.199", .df = true,
+	pkt_ip4(&p, &(struct pkt_ip4){ .src = "198.18.0.1", .dst = "198.18.0.199", .df = true,
 				       .proto = 17 });
 	pkt_payload_pattern(&p, 0x73 - 20, 0);
 	pkt_finish(&p);
@@ -41,21 +44,21 @@ static void test_ipv4_header_vector(void)
 
 static void test_udp4_vector(void)
 {
-	/* 10.0.0.1:1 -> 10.0.0.2:2, payload "ab": summed by hand:
-	 * pseudo 0a00+0001+0a00+0002+0011+000a, udp 0001+0002+000a+0000, data 6162
-	 * = 0x758d -> checksum 0x8a72. */
+	/* 198.18.0.1:1 -> 198.18.0.2:2, payload "ab": summed by hand:
+	 * pseudo c612+0001+c612+0002+0011+000a, udp 0001+0002+000a+0000, data 6162
+	 * = 0xedb2 -> checksum 0x124d. */
 	struct pkt p;
 	char why[128];
 
 	pkt_init(&p);
 	pkt_eth(&p, MAC_A, MAC_B);
-	pkt_ip4(&p, &(struct pkt_ip4){ .src = "10.0.0.1", .dst = "10.0.0.2" });
+	pkt_ip4(&p, &(struct pkt_ip4){ .src = "198.18.0.1", .dst = "198.18.0.2" });
 	pkt_udp(&p, &(struct pkt_udp){ .sport = 1, .dport = 2 });
 	pkt_payload(&p, "ab", 2);
 	pkt_finish(&p);
 	ASSERT_EQ(p.buf[14 + 9], 17, "proto chained");
 	ASSERT_EQ(p.buf[34 + 4] << 8 | p.buf[34 + 5], 10, "udp len");
-	ASSERT_EQ(p.buf[34 + 6] << 8 | p.buf[34 + 7], 0x8a72, "udp csum");
+	ASSERT_EQ(p.buf[34 + 6] << 8 | p.buf[34 + 7], 0x124d, "udp csum");
 	ASSERT_OK(pkt_verify(p.buf, p.len, 0, why, sizeof(why)), why);
 }
 
@@ -111,14 +114,14 @@ static void test_verify_catches_corruption(void)
 
 	pkt_init(&p);
 	pkt_eth(&p, MAC_A, MAC_B);
-	pkt_ip4(&p, &(struct pkt_ip4){ .src = "10.0.0.1", .dst = "10.0.0.2" });
+	pkt_ip4(&p, &(struct pkt_ip4){ .src = "198.18.0.1", .dst = "198.18.0.2" });
 	pkt_tcp(&p, &(struct pkt_tcp){ .sport = 1, .dport = 2, .bad_csum = true });
 	pkt_finish(&p);
 	ASSERT_EQ(pkt_verify(p.buf, p.len, 0, why, sizeof(why)), -1, "bad tcp csum found");
 
 	pkt_init(&p);
 	pkt_eth(&p, MAC_A, MAC_B);
-	pkt_ip4(&p, &(struct pkt_ip4){ .src = "10.0.0.1", .dst = "10.0.0.2", .bad_csum = true });
+	pkt_ip4(&p, &(struct pkt_ip4){ .src = "198.18.0.1", .dst = "198.18.0.2", .bad_csum = true });
 	pkt_udp(&p, &(struct pkt_udp){ .sport = 1, .dport = 2 });
 	pkt_finish(&p);
 	ASSERT_EQ(pkt_verify(p.buf, p.len, 0, why, sizeof(why)), -1, "bad ip csum found");
