@@ -74,7 +74,7 @@ nginx_start() {
 
 test_stop_start() {
 	need
-	local vip=198.18.10.1:80/tcp r2=$LAB_R2_4 stream hold spid hpid t0 td tu det rec out held
+	local vip=198.18.10.1:80/tcp r2=$LAB_R2_4 t0 td tu det rec out held
 	local iv=200 to=150 rise=2 fall=3 after
 	e2e_vip $vip --health http --interval-ms $iv --timeout-ms $to --rise $rise --fall $fall \
 		-- $(real_addrs 4)
@@ -82,15 +82,8 @@ test_stop_start() {
 	t_defer "'$LAB' exec r2 nginx -c '$LAB_RUN/r2/nginx.conf' >/dev/null 2>&1 || true"
 	t_ok "every real in the ring" t_wait_for 3 in_ring $vip "$r2" yes
 	t_ok "r2 probed twice" t_wait_for 3 probed $vip "$r2" 2
-	stream=$LAB_RUN/hstream.json hold=$LAB_RUN/hhold.json
 	# Bounded: one request every 10 ms for 5 s (at most 600); 24 held connections for 5 s.
-	client conns --addr 198.18.10.1 --count 600 --duration 5 --interval 0.01 --deadline 30 \
-		>"$stream" &
-	spid=$!
-	client hold --addr 198.18.10.1 --conns 24 --duration 5 --interval 0.1 --deadline 30 \
-		>"$hold" &
-	hpid=$!
-	t_defer "kill $spid $hpid 2>/dev/null"
+	load_start 198.18.10.1 600 5 24
 	sleep 1
 	nginx_stop r2
 	t0=$(now_ms)
@@ -111,10 +104,8 @@ test_stop_start() {
 	rec=$((tu - t0))
 	t_log "recovery (nginx started -> in the ring): $rec ms; theory rise x interval = $((rise * iv)) ms, bound $(bound_ms $((rise * iv))) ms"
 	t_le "$rec" "$(bound_ms $((rise * iv)))" "recovery time, ms"
-	wait "$spid" || true
-	wait "$hpid" || true
-	out=$(cat "$stream")
-	held=$(cat "$hold")
+	load_wait
+	out=$LOAD_STREAM held=$LOAD_HELD
 	t_log "stream: sent $(jget "$out" 'j["sent"]'), failed $(jget "$out" 'j["failed"]') $(jget "$out" 'j["errors"]'), per real $(counts_of "$out")"
 	t_log "held: $(jget "$held" 'len([c for c in j["conns"] if c["real"] != "r2"])') on r1/r3, of which broken $(jget "$held" 'len([c for c in j["conns"] if c["real"] != "r2" and not c["ok"]])'); $(jget "$held" 'len([c for c in j["conns"] if c["real"] == "r2"])') on r2"
 	# Connections to the other reals are unaffected: not one broken or moved.

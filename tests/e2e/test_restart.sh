@@ -20,17 +20,10 @@ prog_id() { "$LAB" exec lb1 ip -o link show "$LAB_LB1_IF" | grep -o 'prog/xdp id
 
 test_sigkill_restart() {
 	need
-	local stream hold spid hpid out held id_before id_after list after pk_before pk_after
+	local out held id_before id_after list after pk_before pk_after
 	e2e_vip 198.18.10.1:80/tcp -- $(real_addrs 4)
-	stream=$LAB_RUN/stream.json hold=$LAB_RUN/hold.json
 	# Bounded: at most 1000 requests, 8 s; 20 held connections for 8 s.
-	client conns --addr 198.18.10.1 --count 1000 --duration 8 --interval 0.01 --deadline 30 \
-		>"$stream" &
-	spid=$!
-	client hold --addr 198.18.10.1 --conns 20 --duration 8 --interval 0.1 --deadline 30 \
-		>"$hold" &
-	hpid=$!
-	t_defer "kill $spid $hpid"
+	load_start 198.18.10.1 1000 8 20
 	id_before=$(prog_id)
 	sleep 2
 	pk_before=$(vip_packets)
@@ -40,10 +33,8 @@ test_sigkill_restart() {
 	e2e_xlbd
 	id_after=$(prog_id)
 	pk_after=$(vip_packets)
-	wait "$spid" || true
-	wait "$hpid" || true
-	out=$(cat "$stream")
-	held=$(cat "$hold")
+	load_wait
+	out=$LOAD_STREAM held=$LOAD_HELD
 	t_log "stream: sent $(jget "$out" 'j["sent"]'), ok $(jget "$out" 'j["ok"]'), failed $(jget "$out" 'j["failed"]') $(jget "$out" 'j["errors"]'), per real $(counts_of "$out")"
 	t_log "held: $(jget "$held" 'j["survived"]') of $(jget "$held" 'j["opened"]') survived, $(jget "$held" 'j["requests"]') requests, $(jget "$held" 'sum(c["changed"] for c in j["conns"])') answers from another real; program id before $id_before after $id_after; VIP packets before the kill $pk_before, right after the restart $pk_after"
 	t_ge "$(jget "$out" 'j["sent"]')" 500 "requests sent during the restart"

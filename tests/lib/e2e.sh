@@ -64,6 +64,28 @@ client() {
 	"$LAB" exec "$node" python3 "$CLIENT_PY" "$@"
 }
 
+# load_start ADDR COUNT SECONDS CONNS: in the background, a stream of at most
+# COUNT requests (one every 10 ms) and CONNS held connections, both for
+# SECONDS (deadline 30 s), killed if the case ends early. load_wait waits for
+# both and leaves their JSON summaries in LOAD_STREAM and LOAD_HELD.
+load_start() {
+	local addr=$1 count=$2 secs=$3 conns=$4
+	client conns --addr "$addr" --count "$count" --duration "$secs" --interval 0.01 \
+		--deadline 30 >"$LAB_RUN/load-stream.json" &
+	LOAD_PIDS=$!
+	client hold --addr "$addr" --conns "$conns" --duration "$secs" --interval 0.1 \
+		--deadline 30 >"$LAB_RUN/load-hold.json" &
+	LOAD_PIDS="$LOAD_PIDS $!"
+	t_defer "kill $LOAD_PIDS 2>/dev/null"
+}
+
+load_wait() {
+	local pid
+	for pid in $LOAD_PIDS; do wait "$pid" || true; done
+	LOAD_STREAM=$(cat "$LAB_RUN/load-stream.json")
+	LOAD_HELD=$(cat "$LAB_RUN/load-hold.json")
+}
+
 # e2e_vip VIP [add-vip options...] -- REAL[=WEIGHT]...: a VIP with its reals,
 # removed again when the case ends.
 e2e_vip() {
